@@ -1,0 +1,42 @@
+# kvm-hybrid-pmu: the rig. See README.md. Every target is a script under rig/.
+TOPO ?= 2
+export TOPO
+RIG := rig
+
+.PHONY: help deps tree kernel selftests guest images demo check series run export clean distclean
+
+help:
+	@sed -n 's/^## \{0,1\}//p' README.md | sed -n '/^make targets/,/^$$/p'
+
+deps:
+	@bash $(RIG)/deps.sh
+tree: deps
+	@bash $(RIG)/base-tree.sh
+kernel: tree
+	@bash $(RIG)/build-kernel.sh
+selftests: kernel
+	@bash $(RIG)/build-selftests.sh
+guest: kernel
+	@bash $(RIG)/build-guest.sh
+images: kernel selftests guest
+
+demo: images
+	@SHOW=output bash $(RIG)/run-guest.sh $(RIG)/plans/demo.plan demo-topo$(TOPO)
+
+PLAN ?= check
+run: images
+	@bash $(RIG)/run-guest.sh $(RIG)/plans/$(PLAN).plan $(PLAN)-topo$(TOPO)
+
+series: tree
+	@bash $(RIG)/check-series.sh && cat build/results/series.tsv
+
+check:
+	@bash $(RIG)/check.sh
+
+export:
+	@bash $(RIG)/export-patches.sh
+
+clean:
+	rm -rf build/kernel build/selftests build/guest build/logs build/results build/*.cpio*
+distclean:
+	rm -rf build

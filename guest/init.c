@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * init: PID 1 of the rig's guest host. Mounts the pseudo file systems, runs the test
+ * plan in /plan, prints one KTAP result per line of it, fails any test during which the
+ * kernel logged a splat, and powers the machine off through PSCI.
+ *
+ * Plan lines:  NAME TIMEOUT_S CPUS COMMAND [ARGS...]
+ *   CPUS is "-" (all CPUs), a list such as "0-1,3", or "clusterN": the CPUs of the Nth
+ *   host PMU (armv8_* under /sys/bus/event_source/devices, ordered by first CPU).
+ *   COMMAND "@topology", "@vhe" and "@bootlog" are built-in checks of the host itself:
+ *   one PMU per cluster with disjoint CPUs, KVM in VHE mode, no splat while booting.
+ * The output of each test is passed on with "# " in front, so that only the rig's own
+ * result lines start with "ok" or "not ok".
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ARGS	32
+#define MAX_PMUS	8
+#define PMU_DIR		"/sys/bus/event_source/devices"
+
+static int kmsg_fd = -1;
+static int boot_splats;
+
+struct host_pmu {
+	char name[256];
+	char cpus[64];
+	int first_cpu;
+};
+
+static struct host_pmu pmus[MAX_PMUS];
+static int nr_pmus;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static void write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, s, strlen(s)) < 0)
+			perror(path);
+		close(fd);
+	}
+}
+
+static int by_first_cpu(const void *a, const void *b)
+{
+	return ((const struct host_pmu *)a)->first_cpu -
+	       ((const struct host_pmu *)b)->first_cpu;
+}
+
+static void find_pmus(void)
+{
+	DIR *d = opendir(PMU_DIR);
+	struct dirent *e;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) && nr_pmus < MAX_PMUS) {
+		struct host_pmu *p = &pmus[nr_pmus];
+
+		if (strncmp(e->d_name, "armv8_", 6))
+			continue;
+		snprintf(p->name, sizeof(p->name), "%s", e->d_name);
+		snprintf(path, sizeof(path), PMU_DIR "/%s/cpus", e->d_name);
+		if (read_file(path, p->cpus, sizeof(p->cpus)))
+			continue;
+		p->first_cpu = atoi(p->cpus);
+		nr_pmus++;
+	}
+	closedir(d);
+	qsort(pmus, nr_pmus, sizeof(pmus[0]), by_first_cpu);
+}
+
+/* "0-1,3" -> set; returns -1 on a malformed list. */
+static int parse_cpulist(const char *s, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	while (*s) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s)
+			return -1;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a)
+				return -1;
+		}
+		for (; a <= b; a++)
+			CPU_SET(a, set);
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return -1;
+	}
+	return 0;
+}
+
+/* Returns 0, or a reason to skip the test in *why. */
+static int resolve_cpus(const char *spec, cpu_set_t *set, const char **why)
+{
+	int n;
+
+	if (!strcmp(spec, "-")) {
+		if (parse_cpulist("0-63", set))
+			return -1;
+		return 0;
+	}
+	if (sscanf(spec, "cluster%d", &n) == 1) {
+		if (n >= nr_pmus) {
+			*why = "no such cluster on this topology";
+			return 1;
+		}
+		return parse_cpulist(pmus[n].cpus, set);
+	}
+	return parse_cpulist(spec, set);
+}
+
+static const char *const splats[] = {
+	"WARNING:", "BUG:", "Oops", "Unable to handle kernel",
+	"possible circular locking", "possible recursive locking",
+	"inconsistent lock state", "suspicious RCU usage", "INFO: lockdep",
+	"sleeping function called from invalid context", "list_add corruption",
+	"list_del corruption", "Kernel panic", "hung_task", "soft lockup",
+	"rcu_sched detected stall", "rcu: INFO:",
+};
+
+/* Reads the kernel log records since the last call; returns how many were splats. */
+static int scan_kmsg(void)
+{
+	char rec[2048];
+	int found = 0;
+
+	for (;;) {
+		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		char *msg;
+		size_t i;
+
+		if (n < 0 && errno == EPIPE)
+			continue;	/* records were overwritten; go on */
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+		for (i = 0; i < sizeof(splats) / sizeof(splats[0]); i++) {
+			if (strstr(msg, splats[i])) {
+				printf("# splat: %s\n", msg);
+				found++;
+				break;
+			}
+		}
+	}
+	fflush(stdout);
+	return found;
+}
+
+/* Runs argv with stdout and stderr relayed as "# " lines; returns the wait status. */
+static int run(char **argv, const cpu_set_t *set, int timeout_s, int *timed_out)
+{
+	double deadline = now() + timeout_s;
+	char buf[4096], line[4096];
+	size_t ll = 0;
+	int pfd[2], status;
+	pid_t pid;
+
+	*timed_out = 0;
+	if (pipe2(pfd, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setpgid(0, 0);
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		if (sched_setaffinity(0, sizeof(*set), set))
+			perror("sched_setaffinity");
+		execv(argv[0], argv);
+		perror(argv[0]);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		int left = (int)((deadline - now()) * 1000);
+		ssize_t n, i;
+
+		if (left <= 0) {
+			*timed_out = 1;
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, left) <= 0)
+			continue;
+		n = read(pfd[0], buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (buf[i] == '\n' || ll == sizeof(line) - 1) {
+				line[ll] = '\0';
+				printf("# %s\n", line);
+				ll = 0;
+			} else {
+				line[ll++] = buf[i];
+			}
+		}
+		fflush(stdout);
+	}
+	if (ll) {
+		line[ll] = '\0';
+		printf("# %s\n", line);
+	}
+	close(pfd[0]);
+	waitpid(pid, &status, 0);
+	kill(-pid, SIGKILL);	/* stray children of the test */
+	return status;
+}
+
+static int check_topology(int expect)
+{
+	cpu_set_t seen, mine;
+	int i, c, ok = 1;
+
+	CPU_ZERO(&seen);
+	for (i = 0; i < nr_pmus; i++) {
+		printf("# %s cpus=%s\n", pmus[i].name, pmus[i].cpus);
+		if (parse_cpulist(pmus[i].cpus, &mine))
+			return 0;
+		for (c = 0; c < CPU_SETSIZE; c++) {
+			if (!CPU_ISSET(c, &mine))
+				continue;
+			if (CPU_ISSET(c, &seen)) {
+				printf("# CPU %d is in two PMUs\n", c);
+				ok = 0;
+			}
+			CPU_SET(c, &seen);
+		}
+	}
+	if (CPU_COUNT(&seen) != sysconf(_SC_NPROCESSORS_ONLN)) {
+		printf("# PMUs cover %d of %ld CPUs\n", CPU_COUNT(&seen),
+		       sysconf(_SC_NPROCESSORS_ONLN));
+		ok = 0;
+	}
+	if (nr_pmus != expect) {
+		printf("# %d host PMUs, expected %d\n", nr_pmus, expect);
+		ok = 0;
+	}
+	return ok;
+}
+
+static int check_vhe(void)
+{
+	char rec[2048];
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK), ok = 0;
+	ssize_t n;
+
+	while (fd >= 0 && (n = read(fd, rec, sizeof(rec) - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EPIPE)
+				continue;
+			break;
+		}
+		rec[n] = '\0';
+		if (strstr(rec, "kvm [") && strstr(rec, "initialized successfully")) {
+			printf("# %s", strchr(rec, ';') + 1);
+			ok = !!strstr(rec, "VHE mode");
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static int kernel_arg(const char *key, int dflt)
+{
+	char cmdline[1024], *p;
+
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)))
+		return dflt;
+	p = strstr(cmdline, key);
+	return p ? atoi(p + strlen(key)) : dflt;
+}
+
+static void setup(void)
+{
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mkdir("/tmp", 01777);
+	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+	mkdir("/dev/shm", 01777);
+	mount("tmpfs", "/dev/shm", "tmpfs", 0, NULL);
+	setenv("PATH", "/bin", 1);
+	setenv("HOME", "/tmp", 1);
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	find_pmus();
+}
+
+int main(void)
+{
+	char lines[128][512], *argv[MAX_ARGS + 1];
+	int n = 0, i, expect_pmus;
+	FILE *plan;
+
+	setup();
+	expect_pmus = kernel_arg("rig.pmus=", -1);
+	plan = fopen("/plan", "r");
+	while (plan && n < 128 && fgets(lines[n], sizeof(lines[n]), plan)) {
+		lines[n][strcspn(lines[n], "\n")] = '\0';
+		if (lines[n][0] && lines[n][0] != '#')
+			n++;
+	}
+	printf("KTAP version 1\n1..%d\n", n);
+	boot_splats = scan_kmsg();
+	/* From here on the log reaches the console only through the splat scan. */
+	write_file("/proc/sys/kernel/printk", "1");
+
+	for (i = 0; i < n; i++) {
+		char *name, *tmo, *cpus, *save;
+		const char *why = NULL;
+		int argc = 0, status = 0, timed_out = 0, ok, r;
+		cpu_set_t set;
+		double t0;
+
+		name = strtok_r(lines[i], " \t", &save);
+		tmo = strtok_r(NULL, " \t", &save);
+		cpus = strtok_r(NULL, " \t", &save);
+		while (argc < MAX_ARGS && (argv[argc] = strtok_r(NULL, " \t", &save)))
+			argc++;
+		argv[argc] = NULL;
+		if (!name || !tmo || !cpus || !argc) {
+			printf("not ok %d %s # malformed plan line\n", i + 1, name ? name : "?");
+			continue;
+		}
+		r = resolve_cpus(cpus, &set, &why);
+		if (r > 0) {
+			printf("ok %d %s # SKIP %s\n", i + 1, name, why);
+			continue;
+		}
+		if (r < 0) {
+			printf("not ok %d %s # bad CPU list %s\n", i + 1, name, cpus);
+			continue;
+		}
+		printf("# ---- %s: %s (cpus %s, timeout %s s)\n", name, argv[0], cpus, tmo);
+		t0 = now();
+		if (!strcmp(argv[0], "@topology"))
+			ok = check_topology(expect_pmus);
+		else if (!strcmp(argv[0], "@vhe"))
+			ok = check_vhe();
+		else if (!strcmp(argv[0], "@bootlog"))
+			ok = !boot_splats;
+		else
+			ok = (status = run(argv, &set, atoi(tmo), &timed_out)) == 0;
+		printf("# time: %.1f s\n", now() - t0);
+		if (scan_kmsg()) {
+			printf("not ok %d %s # kernel splat\n", i + 1, name);
+		} else if (timed_out) {
+			printf("not ok %d %s # timed out after %s s\n", i + 1, name, tmo);
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) == 4) {
+			printf("ok %d %s # SKIP\n", i + 1, name);
+		} else if (!ok) {
+			if (WIFSIGNALED(status))
+				printf("not ok %d %s # signal %d\n", i + 1, name, WTERMSIG(status));
+			else
+				printf("not ok %d %s # exit %d\n", i + 1, name, WEXITSTATUS(status));
+		} else {
+			printf("ok %d %s\n", i + 1, name);
+		}
+	}
+	printf("# rig: plan done\n");
+	fflush(stdout);
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}

@@ -1,0 +1,18 @@
+#!/bin/bash
+# build-guest.sh: the rig's own programs for the guest host (guest/*.c), static, against
+# the tree's uapi headers (so the VMM sees what the series adds to linux/kvm.h).
+set -eu
+. "$(dirname "$0")/common.sh"
+out=$build/guest
+mkdir -p "$out"
+[ -d "$kobj/usr/include/linux" ] ||
+	kmake headers_install INSTALL_HDR_PATH="$kobj/usr" >/dev/null
+cflags="-static -O2 -Wall -Wextra -Werror -isystem $kobj/usr/include"
+gc() {
+	local bin=$1; shift
+	if [ ! -x "$out/$bin" ] || [ -n "$(find "$@" "$kobj/usr/include/linux/kvm.h" -newer "$out/$bin")" ]; then
+		${cross}gcc $cflags -o "$out/$bin" "$@"
+	fi
+}
+gc init "$top/guest/init.c"
+gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S"

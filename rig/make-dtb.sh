@@ -1,0 +1,14 @@
+#!/bin/bash
+# make-dtb.sh: build/topoN.dtb, QEMU's own virt tree rewritten to N clusters with a
+# PMU each (rig/dts-clusters.pl), recompiled with dtc. The raw blob QEMU dumps does
+# not boot when passed back with -dtb; the dtc-compiled one does.
+set -eu
+. "$(dirname "$0")/common.sh"
+mkdir -p "$build"
+[ "$dtb" -nt "$top/rig/dts-clusters.pl" ] && exit 0
+raw=$build/qemu-virt-smp$smp.dtb
+qemu-system-aarch64 $qemu_machine -nographic -nic none \
+	-machine dumpdtb="$raw" >/dev/null 2>&1
+dtc -q -I dtb -O dts "$raw" | perl "$top/rig/dts-clusters.pl" "$topo" >"${dtb%.dtb}.dts"
+dtc -q -I dts -O dtb -o "$dtb" "${dtb%.dtb}.dts"
+say "topology $topo: $smp CPUs, $(grep -c 'pmu-cluster' "${dtb%.dtb}.dts") PMU(s) -> $(basename "$dtb")"

@@ -6,7 +6,7 @@ set -eu
 out=$build/guest
 mkdir -p "$out"
 [ -d "$kobj/usr/include/linux" ] ||
-	kmake headers_install INSTALL_HDR_PATH="$kobj/usr" >/dev/null
+	kmake headers >/dev/null
 cflags="-static -O2 -Wall -Wextra -Werror -isystem $kobj/usr/include"
 gc() {
 	local bin=$1; shift

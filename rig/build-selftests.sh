@@ -1,11 +1,11 @@
 #!/bin/bash
-# build-selftests.sh: the tree's uapi headers into build/kernel/usr, then the arm64 KVM
-# selftests, static, into build/selftests.
+# build-selftests.sh: the tree's uapi headers (make headers: build/kernel/usr/include),
+# then the arm64 KVM selftests, static, into build/selftests.
 set -eu
 . "$(dirname "$0")/common.sh"
 out=$build/selftests
 mkdir -p "$out"
-kmake headers_install INSTALL_HDR_PATH="$kobj/usr" >/dev/null
+kmake headers >/dev/null
 say "building the arm64 KVM selftests"
 make -s -C "$tree/tools/testing/selftests/kvm" -j"$(nproc)" ARCH=arm64 \
 	CROSS_COMPILE="$cross" CC="$kcc" OUTPUT="$out" \

@@ -20,8 +20,10 @@ fi
 n=0
 for p in $patches; do
 	n=$((n + 1))
-	out=$(cd "$tree" && scripts/checkpatch.pl --strict --no-signoff -q \
-		--summary-file "$top/patches/$p" 2>&1 || true)
+	# build/linux is a tarball with one commit and no upstream history, so
+	# checkpatch cannot look up the ids of Fixes: tags; that check alone is off.
+	out=$(cd "$tree" && scripts/checkpatch.pl --strict -q --summary-file \
+		--ignore UNKNOWN_COMMIT_ID "$top/patches/$p" 2>&1 || true)
 	if [ -z "$out" ]; then
 		result "checkpatch:$n" pass "$p"
 	else
@@ -49,12 +51,16 @@ done
 git -C "$tree" checkout -q work
 [ "$(git -C "$tree" rev-parse HEAD)" = "$head" ] || git -C "$tree" checkout -q "$head"
 
+# Only what is reported against a file the series touches counts: building one
+# object also runs the prepare steps, whose own sparse warnings are not ours.
+touched=$(git -C "$tree" diff --name-only base..HEAD | sed 's/[.]/[.]/g' | paste -sd'|')
 for f in $(git -C "$tree" diff --name-only --diff-filter=AM base..HEAD -- 'arch/*.c' 'virt/*.c'); do
 	o=${f%.c}.o
 	log=$build/logs/sparse-$(basename "$o").log
-	kmake C=2 W=1 "$o" >"$log" 2>&1 || true
-	if grep -qE 'warning:|error:' "$log"; then
-		result "sparse+W=1:$f" fail "$(grep -cE 'warning:|error:' "$log") warning(s); see $log"
+	kmake C=2 W=1 "$o" >"$log" 2>&1 || echo "error: build of $o failed" >>"$log"
+	ours=$(grep -E "^(($tree/)?($touched)):[0-9]+:[0-9]+: (warning|error)|^error: build" "$log" || true)
+	if [ -n "$ours" ]; then
+		result "sparse+W=1:$f" fail "$(printf '%s\n' "$ours" | wc -l) warning(s); see $log"
 	else
 		result "sparse+W=1:$f" pass
 	fi

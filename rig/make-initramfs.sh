@@ -1,6 +1,7 @@
 #!/bin/bash
 # make-initramfs.sh PLAN OUT: an initramfs with the rig's /init, the plan as /plan, and
-# every program the plan names in /bin (from build/guest and build/selftests).
+# every program the plan names in /bin (from $EXTRA_BIN, if set, then build/guest and
+# build/selftests).
 set -eu
 . "$(dirname "$0")/common.sh"
 plan=$1 out=$2
@@ -14,7 +15,7 @@ list=$out.list
 	echo "file /plan $plan 0644 0 0"
 	for prog in $(grep -v '^#' "$plan" | awk '$4 ~ /^\/bin\// { print $4 }' | sort -u); do
 		name=${prog#/bin/} src=
-		for c in "$build/guest/$name" "$build/selftests/$name" \
+		for c in ${EXTRA_BIN:+"$EXTRA_BIN/$name"} "$build/guest/$name" "$build/selftests/$name" \
 			 "$build/selftests/aarch64/$name"; do
 			[ -x "$c" ] && { src=$c; break; }
 		done

@@ -26,8 +26,8 @@ timeout -k 10 "$limit" qemu-system-aarch64 $qemu_machine -nographic -nic none \
 	-monitor none -no-reboot -kernel "$image" -initrd "$initrd" -dtb "$dtb" \
 	-append "console=ttyAMA0 rdinit=/init panic=-1 rig.pmus=$topo" </dev/null 2>&1 |
 	tr -d '\r' | tee "$log" | case "$show" in
-		output) sed -n 's/^# \{0,1\}//p' ;;
-		*) grep -E '^(not )?ok [0-9]+ ' ;;
+		output) sed -un 's/^# \{0,1\}//p' ;;
+		*) grep --line-buffered -E '^(not )?ok [0-9]+ ' ;;
 	esac
 qemu_rc=${PIPESTATUS[0]}
 set -e

@@ -33,6 +33,10 @@ if [ ! -d "$tree/.git" ]; then
 	say "extracting $(basename $tarball) into build/linux"
 	rm -rf "$tree" && mkdir -p "$tree"
 	tar -xf "$tarball" -C "$tree" --strip-components=1
+	# Debian's packaging block in .gitignore ignores every top-level path, so
+	# new files (arch/arm64/kvm/pmu-hybrid.c) would be left out of commits
+	# without a word. Drop that block; the kernel's own rules stay.
+	sed -i '/^# Debian packaging: ignore everything/,/^!\/debian\/$/d' "$tree/.gitignore"
 	say "committing the pristine base"
 	git -C "$tree" init -q -b base-tree
 	git -C "$tree" config core.autocrlf false

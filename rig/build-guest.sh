@@ -5,8 +5,7 @@ set -eu
 . "$(dirname "$0")/common.sh"
 out=$build/guest
 mkdir -p "$out"
-[ -d "$kobj/usr/include/linux" ] ||
-	kmake headers >/dev/null
+kmake headers >/dev/null
 cflags="-static -O2 -Wall -Wextra -Werror -isystem $kobj/usr/include"
 gc() {
 	local bin=$1; shift

@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 base_version=$(grep -v '^#' "$here/base-version" | head -n 1)
 
 pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler
-      sparse ccache flex bison bc libssl-dev libelf-dev cpio perl git make gcc xz-utils"
+      sparse ccache flex bison bc libssl-dev libelf-dev cpio perl git make gcc xz-utils python3-ply python3-git"
 
 missing=
 for p in $pkgs; do

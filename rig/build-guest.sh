@@ -6,12 +6,14 @@ set -eu
 out=$build/guest
 mkdir -p "$out"
 kmake headers >/dev/null
-cflags="-static -O2 -Wall -Wextra -Werror -isystem $kobj/usr/include"
+cflags="-static -O2 -Wall -Wextra -Werror -isystem $kobj/usr/include -I$top/guest"
 gc() {
 	local bin=$1; shift
-	if [ ! -x "$out/$bin" ] || [ -n "$(find "$@" "$kobj/usr/include/linux/kvm.h" -newer "$out/$bin")" ]; then
+	if [ ! -x "$out/$bin" ] ||
+	   [ -n "$(find "$top/guest" "$kobj/usr/include/linux/kvm.h" -newer "$out/$bin")" ]; then
 		${cross}gcc $cflags -o "$out/$bin" "$@"
 	fi
 }
 gc init "$top/guest/init.c"
-gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S"
+gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c"
+gc pmu-cost "$top/guest/pmu-cost.c" "$top/guest/pmu-cost-guest.S" "$top/guest/vmm.c"

@@ -5,6 +5,10 @@ set -eu
 . "$(dirname "$0")/common.sh"
 frag=$top/rig/kernel.config
 mkdir -p "$kobj"
+if [ "${VARIANT:-}" = perf ]; then
+	sed '/^# Cheap debug options/,$d' "$top/rig/kernel.config" >"$kobj/fragment"
+	frag=$kobj/fragment
+fi
 if [ ! -f "$kobj/.config" ] || ! cmp -s "$frag" "$kobj/.config.fragment"; then
 	say "configuring: allnoconfig + rig/kernel.config"
 	kmake KCONFIG_ALLCONFIG="$frag" allnoconfig >/dev/null

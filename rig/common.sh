@@ -2,7 +2,8 @@
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$top/build}
 tree=$build/linux
-kobj=$build/kernel
+# VARIANT=perf: the same kernel without the debug options, for cost figures.
+kobj=$build/kernel${VARIANT:+-$VARIANT}
 cross=aarch64-linux-gnu-
 kcc="ccache ${cross}gcc"
 export CCACHE_DIR=${CCACHE_DIR:-$build/ccache}

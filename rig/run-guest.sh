@@ -3,7 +3,12 @@
 # runs PLAN, keeps the serial log in build/logs/RUN.log and the verdicts in
 # build/results/RUN.tsv (name, pass|fail|skip, detail). A plan entry with no result
 # (the guest hung, panicked or was killed by the time limit) is a failure.
+# A plan line "#ktap NAME" makes the KTAP results NAME prints itself (kselftests that
+# report one result per scenario) the verdicts, as NAME:SCENARIO; a missing scenario,
+# a timeout, a signal or a kernel splat during NAME is a failure of NAME.
 # SHOW=results (default) streams the result lines, SHOW=output the tests' own output.
+# ICOUNT=1 runs QEMU with -icount shift=0: virtual time counts instructions, one
+# nanosecond each, so in-guest timings are instruction counts, the same on any machine.
 # Exit status: 0 when nothing failed.
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -22,7 +27,7 @@ names=$(grep -v '^#' "$plan" | awk 'NF { print $1 }')
 
 say "booting topology $topo ($smp CPUs) with $(basename "$plan") (limit ${limit}s)"
 set +e
-timeout -k 10 "$limit" qemu-system-aarch64 $qemu_machine -nographic -nic none \
+timeout -k 10 "$limit" qemu-system-aarch64 $qemu_machine ${ICOUNT:+-icount shift=0} -nographic -nic none \
 	-monitor none -no-reboot -kernel "$image" -initrd "$initrd" -dtb "$dtb" \
 	-append "console=ttyAMA0 rdinit=/init panic=-1 rig.pmus=$topo" </dev/null 2>&1 |
 	tr -d '\r' | tee "$log" | case "$show" in
@@ -31,6 +36,31 @@ timeout -k 10 "$limit" qemu-system-aarch64 $qemu_machine -nographic -nic none \
 	esac
 qemu_rc=${PIPESTATUS[0]}
 set -e
+
+ktap=$(sed -n 's/^#ktap[[:space:]]\{1,\}//p' "$plan")
+
+# The scenario results of a #ktap test, as "name<TAB>status<TAB>detail" lines; a
+# line "-<TAB>fail<TAB>..." when they do not match the test's own plan.
+subresults() {
+	awk -v t="$1" '
+		$0 ~ "^# ---- " t ": " { on = 1; next }
+		on && /^# time: / { exit }
+		on && /^# 1\.\.[0-9]+$/ { plan = substr($2, 4); next }
+		on && /^# (not )?ok [0-9]+ / {
+			line = substr($0, 3); nok = (line ~ /^not /)
+			sub(/^(not )?ok [0-9]+ /, "", line)
+			name = line; sub(/ #.*/, "", name)
+			detail = ""
+			if (line ~ / # /) { detail = line; sub(/^[^#]* # /, "", detail) }
+			st = nok ? "fail" : (detail ~ /^SKIP/ ? "skip" : "pass")
+			printf "%s\t%s\t%s\n", name, st, detail; n++
+		}
+		END {
+			if (plan == "" || n != plan)
+				printf "-\tfail\t%d of %s scenario results\n", n, plan == "" ? "?" : plan
+		}
+	' "$log"
+}
 
 : >"$res"
 fail=0
@@ -44,6 +74,20 @@ for n in $names; do
 	"ok "*) st=pass ;;
 	*) st=fail detail="no result (qemu exit $qemu_rc; see build/logs/$run.log)" ;;
 	esac
+	if printf '%s\n' $ktap | grep -qxF "$n"; then
+		while IFS=$'\t' read -r sub sst sdetail; do
+			[ "$sst" = fail ] && fail=1
+			if [ "$sub" = - ]; then
+				printf '%s\t%s\t%s\n' "$run:$n" fail "$sdetail" >>"$res"
+			else
+				printf '%s\t%s\t%s\n' "$run:$n:$sub" "$sst" "$sdetail" >>"$res"
+			fi
+		done < <(subresults "$n")
+		# Its exit status only sums up its scenarios; a timeout, signal or splat does not.
+		case "$detail" in
+		"exit "* | SKIP* | "") continue ;;
+		esac
+	fi
 	[ $st = fail ] && fail=1
 	printf '%s\t%s\t%s\n' "$run:$n" "$st" "$detail" >>"$res"
 done

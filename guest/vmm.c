@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmm: see vmm.h. Guest memory is 64 KiB at 1 GiB holding the guest code; the guest
+ * starts there at EL1 with the MMU off and talks to the VMM by storing to DOORBELL,
+ * an address no memory backs, which KVM hands to userspace as an MMIO exit.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "vmm.h"
+
+#define PMU_DIR		"/sys/bus/event_source/devices"
+#define GUEST_RAM	0x40000000UL
+#define GUEST_RAM_SIZE	0x10000UL
+#define GICD_BASE	0x08000000UL
+#define GICR_BASE	0x080a0000UL
+#define PMU_IRQ		23
+
+struct host_pmu pmus[MAX_PMUS];
+int nr_pmus;
+
+void die(const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, err ? ": %s\n" : "\n", strerror(err));
+	exit(2);
+}
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok ? 0 : -1;
+}
+
+static int by_first_cpu(const void *a, const void *b)
+{
+	return ((const struct host_pmu *)a)->cpus[0] - ((const struct host_pmu *)b)->cpus[0];
+}
+
+/* The armv8_* PMUs of sysfs, ordered by their first CPU. Exits 4 (skip) if none. */
+void find_pmus(void)
+{
+	char path[512], buf[256];
+	DIR *d = opendir(PMU_DIR);
+	struct dirent *e;
+
+	if (!d)
+		die("opendir " PMU_DIR);
+	while ((e = readdir(d)) && nr_pmus < MAX_PMUS) {
+		struct host_pmu *p = &pmus[nr_pmus];
+		char *s = buf;
+
+		if (strncmp(e->d_name, "armv8_", 6))
+			continue;
+		snprintf(p->name, sizeof(p->name), "%s", e->d_name);
+		snprintf(path, sizeof(path), PMU_DIR "/%s/type", e->d_name);
+		if (read_line(path, buf, sizeof(buf)))
+			continue;
+		p->type = atoi(buf);
+		snprintf(path, sizeof(path), PMU_DIR "/%s/cpus", e->d_name);
+		if (read_line(path, buf, sizeof(buf)))
+			continue;
+		while (*s) {
+			char *end;
+			int a = strtol(s, &end, 10), b = a;
+
+			if (*end == '-')
+				b = strtol(end + 1, &end, 10);
+			for (; a <= b && p->nr_cpus < MAX_CPUS; a++)
+				p->cpus[p->nr_cpus++] = a;
+			s = *end ? end + 1 : end;
+		}
+		if (p->nr_cpus)
+			nr_pmus++;
+	}
+	closedir(d);
+	if (!nr_pmus) {
+		fprintf(stderr, "no armv8 PMU on this host\n");
+		exit(4);
+	}
+	qsort(pmus, nr_pmus, sizeof(pmus[0]), by_first_cpu);
+}
+
+void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity(%d)", cpu);
+}
+
+void unpin(void)
+{
+	cpu_set_t set;
+	int cpu;
+
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity(all)");
+}
+
+static int pmu_attr(struct vm *v, unsigned long req, uint64_t attr, void *addr)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_ARM_VCPU_PMU_V3_CTRL,
+		.attr = attr,
+		.addr = (uint64_t)(unsigned long)addr,
+	};
+
+	return ioctl(v->vcpu, req, &a);
+}
+
+static void gic_attr(struct vm *v, uint32_t group, uint64_t attr, void *addr)
+{
+	struct kvm_device_attr a = {
+		.group = group, .attr = attr, .addr = (uint64_t)(unsigned long)addr,
+	};
+
+	if (ioctl(v->gic, KVM_SET_DEVICE_ATTR, &a))
+		die("vgic attr %u/%llu", group, (unsigned long long)attr);
+}
+
+static void set_reg(struct vm *v, uint64_t id, uint64_t val)
+{
+	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(unsigned long)&val };
+
+	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &r))
+		die("KVM_SET_ONE_REG %llx", (unsigned long long)id);
+}
+
+#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 KVM_REG_ARM_CORE_REG(x))
+
+void vm_set_xreg(struct vm *v, int n, uint64_t val)
+{
+	set_reg(v, CORE_REG(regs.regs[n]), val);
+}
+
+int vm_create(struct vm *v, enum vm_pmu pmu, const void *code, size_t len)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	struct kvm_userspace_memory_region mr;
+	uint64_t dist = GICD_BASE, redist = GICR_BASE;
+	struct kvm_vcpu_init init;
+	int irq = PMU_IRQ;
+
+	memset(v, 0, sizeof(*v));
+	v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (v->kvm < 0)
+		die("/dev/kvm");
+	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
+	if (v->vm < 0)
+		die("KVM_CREATE_VM");
+
+	v->ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (v->ram == MAP_FAILED)
+		die("mmap");
+	memcpy(v->ram, code, len);
+	mr = (struct kvm_userspace_memory_region) {
+		.slot = 0, .guest_phys_addr = GUEST_RAM, .memory_size = GUEST_RAM_SIZE,
+		.userspace_addr = (uint64_t)(unsigned long)v->ram,
+	};
+	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &mr))
+		die("KVM_SET_USER_MEMORY_REGION");
+
+	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+	if (v->vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	v->run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+	if (v->run == MAP_FAILED)
+		die("mmap kvm_run");
+
+	/* KVM picks its default PMU from the CPU this runs on. */
+	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init))
+		die("KVM_ARM_PREFERRED_TARGET");
+	init.features[0] |= 1U << KVM_ARM_VCPU_PMU_V3;
+	if (ioctl(v->vcpu, KVM_ARM_VCPU_INIT, &init))
+		die("KVM_ARM_VCPU_INIT");
+
+	if (ioctl(v->vm, KVM_CREATE_DEVICE, &cd))
+		die("KVM_CREATE_DEVICE vgic-v3");
+	v->gic = cd.fd;
+	gic_attr(v, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+	gic_attr(v, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	gic_attr(v, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+
+	if (pmu == VM_PMU_SET_PMU &&
+	    pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmus[0].type))
+		die("KVM_ARM_VCPU_PMU_V3_SET_PMU");
+	if (pmu == VM_PMU_FIXED) {
+		if (pmu_attr(v, KVM_HAS_DEVICE_ATTR,
+			     KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL))
+			return -1;
+		if (pmu_attr(v, KVM_SET_DEVICE_ATTR,
+			     KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL))
+			die("KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY");
+	}
+	if (pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_IRQ, &irq))
+		die("KVM_ARM_VCPU_PMU_V3_IRQ");
+	if (pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_INIT, NULL))
+		die("KVM_ARM_VCPU_PMU_V3_INIT");
+
+	set_reg(v, CORE_REG(regs.pc), GUEST_RAM);
+	vm_set_xreg(v, 0, DOORBELL);
+	return 0;
+}
+
+void vm_destroy(struct vm *v)
+{
+	munmap(v->run, v->run_size);
+	munmap(v->ram, GUEST_RAM_SIZE);
+	close(v->gic);
+	close(v->vcpu);
+	close(v->vm);
+	close(v->kvm);
+}
+
+int vm_run(struct vm *v, uint64_t *val, int *cpu)
+{
+	struct kvm_run *r = v->run;
+
+	for (;;) {
+		if (ioctl(v->vcpu, KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN");
+		}
+		if (r->exit_reason == KVM_EXIT_FAIL_ENTRY) {
+			errno = 0;
+			if (r->fail_entry.hardware_entry_failure_reason !=
+			    KVM_EXIT_FAIL_ENTRY_CPU_UNSUPPORTED)
+				die("KVM_EXIT_FAIL_ENTRY, reason %llu",
+				    r->fail_entry.hardware_entry_failure_reason);
+			*cpu = r->fail_entry.cpu;
+			return 1;
+		}
+		if (r->exit_reason == KVM_EXIT_MMIO && r->mmio.is_write &&
+		    r->mmio.phys_addr == DOORBELL && r->mmio.len == 8) {
+			memcpy(val, r->mmio.data, 8);
+			return 0;
+		}
+		errno = 0;
+		die("unexpected exit %u", r->exit_reason);
+	}
+}

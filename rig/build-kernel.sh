@@ -5,6 +5,9 @@ set -eu
 . "$(dirname "$0")/common.sh"
 frag=$top/rig/kernel.config
 mkdir -p "$kobj"
+if [ "${TREE:-}" = base ] && [ ! -d "$tree" ]; then
+	git -C "$build/linux" worktree add -q --detach "$tree" base
+fi
 if [ "${VARIANT:-}" = perf ]; then
 	sed '/^# Cheap debug options/,$d' "$top/rig/kernel.config" >"$kobj/fragment"
 	frag=$kobj/fragment
@@ -23,7 +26,7 @@ if [ ! -f "$kobj/.config" ] || ! cmp -s "$frag" "$kobj/.config.fragment"; then
 	[ $bad = 0 ] || exit 1
 	cp "$frag" "$kobj/.config.fragment"
 fi
-say "building Image ($(git -C "$tree" rev-list --count base..HEAD) patch(es) on base)"
+say "building $(basename "$kobj")/Image ($(git -C "$tree" rev-list --count base..HEAD) patch(es) on base)"
 kmake Image 2>&1 | { grep -v '^  ' || true; }
 [ "${PIPESTATUS[0]}" = 0 ] || exit 1
 say "Image: $(stat -c %s "$kobj/arch/arm64/boot/Image") bytes"

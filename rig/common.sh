@@ -4,6 +4,12 @@ build=${BUILD:-$top/build}
 tree=$build/linux
 # VARIANT=perf: the same kernel without the debug options, for cost figures.
 kobj=$build/kernel${VARIANT:+-$VARIANT}
+# TREE=base: the pristine base, without the series, in a worktree of its own
+# (build/linux-base), for stock figures and for tests that must fail on stock.
+if [ "${TREE:-}" = base ]; then
+	tree=$build/linux-base
+	kobj=$build/kernel-base${VARIANT:+-$VARIANT}
+fi
 cross=aarch64-linux-gnu-
 kcc="ccache ${cross}gcc"
 export CCACHE_DIR=${CCACHE_DIR:-$build/ccache}

@@ -3,6 +3,7 @@
 # with patches/series applied on top by git am. Re-applies when patches/ changed, but
 # never over work that exists only in the tree.
 set -eu
+unset TREE VARIANT	# always the series tree and its kernel
 . "$(dirname "$0")/common.sh"
 tarball=/usr/src/linux-source-6.12.tar.xz
 stamp=$build/series.applied

@@ -5,6 +5,7 @@
 #  - sparse (C=2) and W=1 on every C file under arch/ or virt/ the series touches: no
 #    finding that base does not have already.
 set -eu
+unset TREE VARIANT	# always the series tree and its kernel
 . "$(dirname "$0")/common.sh"
 res=$build/results/series.tsv
 mkdir -p "$build/results" "$build/logs"

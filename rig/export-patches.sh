@@ -3,6 +3,7 @@
 # The cover letter's subject and text come from patches/cover-letter.txt (first line:
 # subject; then a blank line and the body), if it exists.
 set -eu
+unset TREE VARIANT	# always the series tree and its kernel
 . "$(dirname "$0")/common.sh"
 if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ]; then
 	echo "export: build/linux has uncommitted edits; commit them first" >&2

@@ -54,10 +54,11 @@ findings() {
 		sed -E "s|^$tree/||; s/:[0-9]+:[0-9]+:/:/" | sort
 }
 
+commits=$(git -C "$tree" rev-list --reverse base..HEAD)
 git -C "$tree" checkout -q base
 findings >"$build/logs/sparse-base.log"
 n=0
-for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
+for c in $commits; do
 	n=$((n + 1))
 	git -C "$tree" checkout -q "$c"
 	if kmake Image >"$build/logs/bisect-$n.log" 2>&1 &&
@@ -69,6 +70,8 @@ for c in $(git -C "$tree" rev-list --reverse base..HEAD); do
 done
 git -C "$tree" checkout -q work
 [ "$(git -C "$tree" rev-parse HEAD)" = "$head" ] || git -C "$tree" checkout -q "$head"
+[ "$n" -eq "$(grep -cv '^#' "$top/patches/series")" ] ||
+	result "build" fail "$n commit(s) built, patches/series has $(grep -cv '^#' "$top/patches/series")"
 
 # What the series adds to what base already had (the same finding on base
 # cancels one on HEAD; arch/arm64/kvm/arm.c has sparse findings on base).

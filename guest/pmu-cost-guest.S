@@ -6,15 +6,13 @@
  *   x0: doorbell address   x1: iterations   x2: 0 read PMCCNTR_EL0,
  *   1 read PMSELR_EL0 (a trap with no perf work), 2 write PMCCNTR_EL0
  */
+#include "guest-pmu.h"
+
 	.text
 	.globl	pmu_cost_guest_start, pmu_cost_guest_end
 	.p2align 2
 pmu_cost_guest_start:
-	mov	x9, #1			/* PMCR_EL0.E */
-	msr	pmcr_el0, x9
-	mov	x9, #0x80000000		/* PMCNTENSET_EL0.C */
-	msr	pmcntenset_el0, x9
-	isb
+	enable_cycle_counter x9
 1:	mov	x10, x1
 	isb
 	mrs	x12, cntvct_el0

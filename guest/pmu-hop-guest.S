@@ -5,15 +5,13 @@
  * exits to the VMM with the value), and spins.
  *   x0: doorbell address    x1: spin iterations between two reads
  */
+#include "guest-pmu.h"
+
 	.text
 	.globl	pmu_hop_guest_start, pmu_hop_guest_end
 	.p2align 2
 pmu_hop_guest_start:
-	mov	x9, #1			/* PMCR_EL0.E */
-	msr	pmcr_el0, x9
-	mov	x9, #0x80000000		/* PMCNTENSET_EL0.C */
-	msr	pmcntenset_el0, x9
-	isb
+	enable_cycle_counter x9
 1:	mrs	x9, pmccntr_el0
 	str	x9, [x0]
 	mov	x10, x1

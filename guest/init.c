@@ -6,16 +6,17 @@
  *
  * Plan lines:  NAME TIMEOUT_S CPUS COMMAND [ARGS...]
  *   CPUS is "-" (all CPUs), a list such as "0-1,3", or "clusterN": the CPUs of the Nth
- *   host PMU (armv8_* under /sys/bus/event_source/devices, ordered by first CPU).
+ *   host PMU (every arm_pmu, as KVM finds them: host-pmu.h; ordered by first CPU).
  *   COMMAND "@topology", "@vhe" and "@bootlog" are built-in checks of the host itself:
  *   one PMU per cluster with disjoint CPUs, KVM in VHE mode, no splat while booting.
+ *   "@skip REASON..." and "@fail REASON..." report the entry as skipped or failed without
+ *   running anything (the host side writes them for a program that is not built).
  * A line "#retry NAME" lets NAME, a test that only fails when the emulator's timing is
  * off, run a second time after a plain failure (not a timeout, signal or splat); the
  * result then says so. The output of each test is passed on with "# " in front, so that
  * only the rig's own result lines start with "ok" or "not ok".
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,18 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host-pmu.h"
+
 #define MAX_ARGS	32
-#define MAX_PMUS	8
-#define PMU_DIR		"/sys/bus/event_source/devices"
 
 static int kmsg_fd = -1;
 static int boot_splats;
-
-struct host_pmu {
-	char name[256];
-	char cpus[64];
-	int first_cpu;
-};
 
 static struct host_pmu pmus[MAX_PMUS];
 static int nr_pmus;
@@ -81,36 +76,6 @@ static void write_file(const char *path, const char *s)
 			perror(path);
 		close(fd);
 	}
-}
-
-static int by_first_cpu(const void *a, const void *b)
-{
-	return ((const struct host_pmu *)a)->first_cpu -
-	       ((const struct host_pmu *)b)->first_cpu;
-}
-
-static void find_pmus(void)
-{
-	DIR *d = opendir(PMU_DIR);
-	struct dirent *e;
-	char path[512];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) && nr_pmus < MAX_PMUS) {
-		struct host_pmu *p = &pmus[nr_pmus];
-
-		if (strncmp(e->d_name, "armv8_", 6))
-			continue;
-		snprintf(p->name, sizeof(p->name), "%s", e->d_name);
-		snprintf(path, sizeof(path), PMU_DIR "/%s/cpus", e->d_name);
-		if (read_file(path, p->cpus, sizeof(p->cpus)))
-			continue;
-		p->first_cpu = atoi(p->cpus);
-		nr_pmus++;
-	}
-	closedir(d);
-	qsort(pmus, nr_pmus, sizeof(pmus[0]), by_first_cpu);
 }
 
 /* "0-1,3" -> set; returns -1 on a malformed list. */
@@ -155,7 +120,7 @@ static int resolve_cpus(const char *spec, cpu_set_t *set, const char **why)
 			*why = "no such cluster on this topology";
 			return 1;
 		}
-		return parse_cpulist(pmus[n].cpus, set);
+		return parse_cpulist(pmus[n].cpulist, set);
 	}
 	return parse_cpulist(spec, set);
 }
@@ -270,8 +235,8 @@ static int check_topology(int expect)
 
 	CPU_ZERO(&seen);
 	for (i = 0; i < nr_pmus; i++) {
-		printf("# %s cpus=%s\n", pmus[i].name, pmus[i].cpus);
-		if (parse_cpulist(pmus[i].cpus, &mine))
+		printf("# %s cpus=%s\n", pmus[i].name, pmus[i].cpulist);
+		if (parse_cpulist(pmus[i].cpulist, &mine))
 			return 0;
 		for (c = 0; c < CPU_SETSIZE; c++) {
 			if (!CPU_ISSET(c, &mine))
@@ -341,7 +306,9 @@ static void setup(void)
 	setenv("HOME", "/tmp", 1);
 	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	find_pmus();
+	nr_pmus = find_host_pmus(pmus);
+	if (nr_pmus < 0)
+		nr_pmus = 0;
 }
 
 static char retry[16][64];
@@ -393,6 +360,17 @@ int main(void)
 		argv[argc] = NULL;
 		if (!name || !tmo || !cpus || !argc) {
 			printf("not ok %d %s # malformed plan line\n", i + 1, name ? name : "?");
+			continue;
+		}
+		if (!strcmp(argv[0], "@skip") || !strcmp(argv[0], "@fail")) {
+			char reason[256] = "";
+			int skip = argv[0][1] == 's';
+
+			for (r = 1; r < argc; r++)
+				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+					 "%s%s", r > 1 ? " " : "", argv[r]);
+			printf("%s %d %s # %s%s\n", skip ? "ok" : "not ok", i + 1, name,
+			       skip ? "SKIP " : "", reason);
 			continue;
 		}
 		r = resolve_cpus(cpus, &set, &why);

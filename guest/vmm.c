@@ -5,7 +5,6 @@
  * an address no memory backs, which KVM hands to userspace as an MMIO exit.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -18,7 +17,6 @@
 #include <unistd.h>
 #include "vmm.h"
 
-#define PMU_DIR		"/sys/bus/event_source/devices"
 #define GUEST_RAM	0x40000000UL
 #define GUEST_RAM_SIZE	0x10000UL
 #define GICD_BASE	0x08000000UL
@@ -40,66 +38,15 @@ void die(const char *fmt, ...)
 	exit(2);
 }
 
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fgets(buf, len, f) != NULL;
-	fclose(f);
-	buf[strcspn(buf, "\n")] = '\0';
-	return ok ? 0 : -1;
-}
-
-static int by_first_cpu(const void *a, const void *b)
-{
-	return ((const struct host_pmu *)a)->cpus[0] - ((const struct host_pmu *)b)->cpus[0];
-}
-
-/* The armv8_* PMUs of sysfs, ordered by their first CPU. Exits 4 (skip) if none. */
 void find_pmus(void)
 {
-	char path[512], buf[256];
-	DIR *d = opendir(PMU_DIR);
-	struct dirent *e;
-
-	if (!d)
-		die("opendir " PMU_DIR);
-	while ((e = readdir(d)) && nr_pmus < MAX_PMUS) {
-		struct host_pmu *p = &pmus[nr_pmus];
-		char *s = buf;
-
-		if (strncmp(e->d_name, "armv8_", 6))
-			continue;
-		snprintf(p->name, sizeof(p->name), "%s", e->d_name);
-		snprintf(path, sizeof(path), PMU_DIR "/%s/type", e->d_name);
-		if (read_line(path, buf, sizeof(buf)))
-			continue;
-		p->type = atoi(buf);
-		snprintf(path, sizeof(path), PMU_DIR "/%s/cpus", e->d_name);
-		if (read_line(path, buf, sizeof(buf)))
-			continue;
-		while (*s) {
-			char *end;
-			int a = strtol(s, &end, 10), b = a;
-
-			if (*end == '-')
-				b = strtol(end + 1, &end, 10);
-			for (; a <= b && p->nr_cpus < MAX_CPUS; a++)
-				p->cpus[p->nr_cpus++] = a;
-			s = *end ? end + 1 : end;
-		}
-		if (p->nr_cpus)
-			nr_pmus++;
-	}
-	closedir(d);
+	nr_pmus = find_host_pmus(pmus);
+	if (nr_pmus < 0)
+		die("/sys/bus/event_source/devices");
 	if (!nr_pmus) {
-		fprintf(stderr, "no armv8 PMU on this host\n");
+		fprintf(stderr, "no arm_pmu (a PMU with a cpus file) on this host\n");
 		exit(4);
 	}
-	qsort(pmus, nr_pmus, sizeof(pmus[0]), by_first_cpu);
 }
 
 void pin(int cpu)

@@ -9,21 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/kvm.h>
+#include "host-pmu.h"
 
 #ifndef KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY
 #define KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY	5
 #endif
 
-#define MAX_PMUS	8
-#define MAX_CPUS	64
 #define DOORBELL	0x10000000UL
-
-struct host_pmu {
-	char name[256];
-	int type;
-	int cpus[MAX_CPUS];
-	int nr_cpus;
-};
 
 extern struct host_pmu pmus[MAX_PMUS];
 extern int nr_pmus;
@@ -39,6 +31,7 @@ struct vm {
 };
 
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* Fills pmus[] with the host's arm_pmus (host-pmu.h); exits 4 (skip) if there are none. */
 void find_pmus(void);
 void pin(int cpu);
 void unpin(void);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # build-guest.sh: the rig's own programs for the guest host (guest/*.c), static, against
-# the tree's uapi headers (so the VMM sees what the series adds to linux/kvm.h).
+# the tree's uapi headers (so the VMM sees what the series adds to linux/kvm.h), into
+# build/$BASE/guest.
 set -eu
 . "$(dirname "$0")/common.sh"
 out=$build/guest
@@ -14,6 +15,7 @@ gc() {
 		${cross}gcc $cflags -o "$out/$bin" "$@"
 	fi
 }
-gc init "$top/guest/init.c"
-gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c"
-gc pmu-cost "$top/guest/pmu-cost.c" "$top/guest/pmu-cost-guest.S" "$top/guest/vmm.c"
+pmu="$top/guest/host-pmu.c"
+gc init "$top/guest/init.c" "$pmu"
+gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$pmu"
+gc pmu-cost "$top/guest/pmu-cost.c" "$top/guest/pmu-cost-guest.S" "$top/guest/vmm.c" "$pmu"

@@ -1,12 +1,18 @@
 #!/bin/bash
 # build-kernel.sh: configure (allnoconfig + rig/kernel.config) and build Image in
-# build/kernel, with ccache. Incremental: re-configures only when the fragment changed.
+# build/$BASE/kernel, with ccache. Incremental: re-configures only when the fragment
+# changed. TREE=base: the base without the series, from a worktree at tag base
+# (build/$BASE/linux-base, moved along when the base is re-created), in kernel-base.
 set -eu
 . "$(dirname "$0")/common.sh"
 frag=$top/rig/kernel.config
 mkdir -p "$kobj"
-if [ "${TREE:-}" = base ] && [ ! -d "$tree" ]; then
-	git -C "$build/linux" worktree add -q --detach "$tree" base
+if [ "${TREE:-}" = base ]; then
+	if [ ! -d "$tree" ]; then
+		git -C "$build/linux" worktree add -q --detach "$tree" base
+	elif [ "$(git -C "$tree" rev-parse HEAD)" != "$(git -C "$tree" rev-parse base)" ]; then
+		git -C "$tree" checkout -q --detach base
+	fi
 fi
 if [ "${VARIANT:-}" = perf ]; then
 	sed '/^# Cheap debug options/,$d' "$top/rig/kernel.config" >"$kobj/fragment"
@@ -26,7 +32,7 @@ if [ ! -f "$kobj/.config" ] || ! cmp -s "$frag" "$kobj/.config.fragment"; then
 	[ $bad = 0 ] || exit 1
 	cp "$frag" "$kobj/.config.fragment"
 fi
-say "building $(basename "$kobj")/Image ($(git -C "$tree" rev-list --count base..HEAD) patch(es) on base)"
+say "building $build_rel/$(basename "$kobj")/Image ($(git -C "$tree" rev-list --count base..HEAD) patch(es) on $(git -C "$tree" log -1 --format=%s base))"
 kmake Image 2>&1 | { grep -v '^  ' || true; }
 [ "${PIPESTATUS[0]}" = 0 ] || exit 1
 say "Image: $(stat -c %s "$kobj/arch/arm64/boot/Image") bytes"

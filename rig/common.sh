@@ -1,18 +1,44 @@
 # common.sh: sourced by the rig scripts. Paths and tool names in one place.
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${BUILD:-$top/build}
+# BUILD: the build root (default build/; relative to the clone). Shared by both bases: apt/ (the mainline
+# source package), logs/, results/, the device trees, summary.txt.
+root=${BUILD:-build}
+case "$root" in /*) ;; *) root=$top/$root ;; esac
+
+# BASE: the kernel the series is for. The mainline (rig/mainline-version, default:
+# Debian's linux-source-7.3 from experimental/sid/forky, series in patches/) or the
+# stable backport (rig/base-version's 6.12, from the machine's apt, series in
+# patches/6.12/). Everything else of a base lives in build/$BASE/.
+mainline=$(grep -v '^#' "$top/rig/mainline-version" | head -n 1)
+backport_version=$(grep -v '^#' "$top/rig/base-version" | head -n 1)
+backport=$(printf '%s\n' "$backport_version" | sed -E 's/^([0-9]+[.][0-9]+).*/\1/')
+base=${BASE:-$mainline}
+case "$base" in
+"$mainline") pdir=$top/patches ;;
+"$backport") pdir=$top/patches/$backport ;;
+*)	echo "BASE must be $mainline (rig/mainline-version) or $backport (rig/base-version), not '$base'" >&2
+	exit 2 ;;
+esac
+pkg=linux-source-$base
+pdir_rel=${pdir#$top/}/
+build=$root/$base
+build_rel=${build#$top/}
 tree=$build/linux
 # VARIANT=perf: the same kernel without the debug options, for cost figures.
 kobj=$build/kernel${VARIANT:+-$VARIANT}
 # TREE=base: the pristine base, without the series, in a worktree of its own
-# (build/linux-base), for stock figures and for tests that must fail on stock.
+# (build/$BASE/linux-base), for stock figures and for tests that must fail on stock.
 if [ "${TREE:-}" = base ]; then
 	tree=$build/linux-base
 	kobj=$build/kernel-base${VARIANT:+-$VARIANT}
 fi
 cross=aarch64-linux-gnu-
 kcc="ccache ${cross}gcc"
-export CCACHE_DIR=${CCACHE_DIR:-$build/ccache}
+# ccache: its own default directory (~/.cache/ccache, or $CCACHE_DIR), outside the
+# clone, so that fresh clones (CI) hit it; paths under the clone are hashed relative
+# to it, so a clone at another path hits the same entries.
+export CCACHE_BASEDIR=$top
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-15G}
 kmake() {
 	make -s -C "$tree" O="$kobj" ARCH=arm64 CROSS_COMPILE="$cross" CC="$kcc" \
 		-j"$(nproc)" "$@"
@@ -26,4 +52,4 @@ case "$topo" in
 *) echo "TOPO must be 1, 2 or 3" >&2; exit 2 ;;
 esac
 qemu_machine="-machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on -smp $smp -m 4G"
-dtb=$build/topo$topo.dtb
+dtb=$root/topo$topo.dtb

@@ -1,12 +1,12 @@
 #!/bin/bash
-# make-dtb.sh: build/topoN.dtb, QEMU's own virt tree rewritten to N clusters with a
-# PMU each (rig/dts-clusters.pl), recompiled with dtc. The raw blob QEMU dumps does
-# not boot when passed back with -dtb; the dtc-compiled one does.
+# make-dtb.sh: build/topoN.dtb (one for both bases), QEMU's own virt tree rewritten to
+# N clusters with a PMU each (rig/dts-clusters.pl), recompiled with dtc. The raw blob
+# QEMU dumps does not boot when passed back with -dtb; the dtc-compiled one does.
 set -eu
 . "$(dirname "$0")/common.sh"
-mkdir -p "$build"
+mkdir -p "$root"
 [ "$dtb" -nt "$top/rig/dts-clusters.pl" ] && exit 0
-raw=$build/qemu-virt-smp$smp.dtb
+raw=$root/qemu-virt-smp$smp.dtb
 qemu-system-aarch64 $qemu_machine -nographic -nic none \
 	-machine dumpdtb="$raw" >/dev/null 2>&1
 dtc -q -I dtb -O dts "$raw" | perl "$top/rig/dts-clusters.pl" "$topo" >"${dtb%.dtb}.dts"

@@ -54,7 +54,7 @@ for p in $patches; do
 		keep checkpatch "$key"
 	else
 		printf '%s\n' "$out" >"$logs/$base-checkpatch-$n.log"
-		result "checkpatch:$n" fail "$p: $(printf '%s\n' "$out" | tail -n 1)"
+		result "checkpatch:$n" fail "$p: $(printf '%s\n' "$out" | tail -n 1 | sed "s|^$pdir/$p ||")"
 	fi
 done
 

@@ -5,14 +5,23 @@
 #    two-cluster host, the short plan on the one- and three-cluster hosts;
 #  - the backport (rig/base-version, patches/6.12/): tree, kernel, selftests, guest
 #    programs; checkpatch and per-patch builds; the short plan on two and three clusters.
-# A base whose series is empty runs stock. A base whose setup fails is reported and
-# the other one still runs. Prints one summary table and, last,
-# "N passed, N failed, N skipped" (also in build/summary.txt).
+# A base whose series is empty runs stock; a base whose setup fails is reported and the
+# other one still runs. The work runs in two lanes at once, so that both cores stay busy
+# (a guest under QEMU TCG keeps about one core busy, checkpatch and git one), and the
+# full plan, the longest boot by far, runs as two boots, one in each lane (results
+# BASE-topo2.1 and BASE-topo2.2, see run-guest.sh):
+#   lane 1: mainline setup and static checks; the full plan's first half; the
+#           mainline's short plan on one and three clusters;
+#   lane 2: backport setup, static checks and boots; then, once lane 1's static checks
+#           (which rebuild the mainline kernel commit by commit) are done, the full
+#           plan's second half.
+# Prints one summary table and, last, "N passed, N failed, N skipped" (also in
+# build/summary.txt).
 set -u
 unset BASE TREE VARIANT
 . "$(dirname "$0")/common.sh"
 mkdir -p "$root/results" "$root/logs"
-rm -f "$root"/results/*.tsv "$root/summary.txt"
+rm -f "$root"/results/*.tsv "$root/summary.txt" "$root"/.ready-*
 times=$root/logs/check-times.txt
 : >"$times"
 t0=$(date +%s)
@@ -31,38 +40,56 @@ step() {
 	fi
 	return $rc
 }
-# boot BASE TOPO PLAN: one boot; its results are in build/results/BASE-topoN.tsv.
+# boot BASE TOPO PLAN [PART]: one boot; its results are in build/results/BASE-topoN.tsv
+# (BASE-topoN.K.tsv for part K).
 boot() {
 	local t=$(date +%s)
-	BASE=$1 TOPO=$2 bash "$top/rig/run-guest.sh" "$3" "topo$2" || true
-	printf '%-6s %-10s %4d s\n' "$1" "topo$2" $(( $(date +%s) - t )) >>"$times"
+	BASE=$1 TOPO=$2 PART=${4:-} bash "$top/rig/run-guest.sh" "$3" "topo$2" || true
+	printf '%-6s %-10s %4d s\n' "$1" "topo$2${4:+ $4}" $(( $(date +%s) - t )) >>"$times"
 }
-
-step rig deps bash "$top/rig/deps.sh" || true
-
-b=$mainline
-step $b fetch bash "$top/rig/fetch-source.sh" &&
-step $b tree bash "$top/rig/base-tree.sh" &&
-step $b kernel bash "$top/rig/build-kernel.sh" &&
-step $b selftests bash "$top/rig/build-selftests.sh" &&
-step $b guest bash "$top/rig/build-guest.sh" &&
-{
+# setup BASE: everything a boot of BASE needs, then the static checks.
+setup() {
+	local b=$1
+	{ [ "$b" != "$mainline" ] || step $b fetch bash "$top/rig/fetch-source.sh"; } &&
+	step $b tree bash "$top/rig/base-tree.sh" &&
+	step $b kernel bash "$top/rig/build-kernel.sh" &&
+	step $b selftests bash "$top/rig/build-selftests.sh" &&
+	step $b guest bash "$top/rig/build-guest.sh" || return 1
 	step $b series bash "$top/rig/check-series.sh"
-	boot $b 2 check
-	boot $b 1 topo
-	boot $b 3 topo
+	return 0
 }
 
-b=$backport
-step $b tree bash "$top/rig/base-tree.sh" &&
-step $b kernel bash "$top/rig/build-kernel.sh" &&
-step $b selftests bash "$top/rig/build-selftests.sh" &&
-step $b guest bash "$top/rig/build-guest.sh" &&
-{
-	step $b series bash "$top/rig/check-series.sh"
-	boot $b 2 topo
-	boot $b 3 topo
+step rig deps bash "$top/rig/deps.sh"
+# The device trees, once, before the lanes share them.
+for t in 1 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
+
+lane1() {
+	if setup "$mainline"; then
+		echo ok >"$root/.ready-$mainline"
+		boot "$mainline" 2 check 1/2
+		boot "$mainline" 1 topo
+		boot "$mainline" 3 topo
+	else
+		echo failed >"$root/.ready-$mainline"
+	fi
 }
+lane2() {
+	if setup "$backport"; then
+		boot "$backport" 2 topo
+		boot "$backport" 3 topo
+	fi
+	while [ ! -f "$root/.ready-$mainline" ] && kill -0 "$lane1_pid" 2>/dev/null; do
+		sleep 2
+	done
+	if [ "$(cat "$root/.ready-$mainline" 2>/dev/null)" = ok ]; then
+		boot "$mainline" 2 check 2/2
+	fi
+}
+lane1 2>&1 | sed -u "s/^/[1] /" &
+lane1_pid=$!
+lane2 2>&1 | sed -u "s/^/[2] /" &
+wait
+rm -f "$root"/.ready-*
 
 # The mainline's results first.
 results() {

@@ -9,6 +9,9 @@
 # A plan line "#ktap NAME" makes the KTAP results NAME prints itself (kselftests that
 # report one result per scenario) the verdicts, as NAME:SCENARIO; a missing scenario,
 # a timeout, a signal or a kernel splat during NAME is a failure of NAME.
+# PART=K/N runs the Kth of N parts of the plan (every Nth test from the Kth on, and the
+# built-in checks of the host, @..., in every part) as RUN.K: make check runs the long
+# full plan as two boots at once.
 # SHOW=results (default) streams the result lines, SHOW=output the tests' own output.
 # ICOUNT=1 runs QEMU with -icount shift=0: virtual time counts instructions, one
 # nanosecond each, so in-guest timings are instruction counts, the same on any machine.
@@ -23,9 +26,16 @@ case "$plan" in
 esac
 [ -f "$plan" ] || { echo "run-guest: no plan $1 (rig/plans/$base/$1.plan or rig/plans/$1.plan)" >&2; exit 2; }
 image=$kobj/arch/arm64/boot/Image
+mkdir -p "$root/logs" "$root/results" "$build"
+if [ -n "${PART:-}" ]; then
+	k=${PART%/*} n=${PART#*/}
+	run=$run.$k
+	awk -v k="$k" -v n="$n" '/^#/ || !NF || $4 ~ /^@/ { print; next } (i++ % n) == k - 1' \
+		"$plan" >"$build/$2.$k.plan"
+	plan=$build/$2.$k.plan
+fi
 log=$root/logs/$run.log res=$root/results/$run.tsv
-initrd=$build/initramfs-$2.cpio
-mkdir -p "$root/logs" "$root/results"
+initrd=$build/initramfs-${run#$base-}.cpio
 
 bash "$top/rig/make-dtb.sh"
 bash "$top/rig/make-initramfs.sh" "$plan" "$initrd"
@@ -34,12 +44,12 @@ bash "$top/rig/make-initramfs.sh" "$plan" "$initrd"
 limit=$(grep -v '^#' "$plan" | awk '{ t += $2 } END { print t + 60 }')
 names=$(grep -v '^#' "$plan" | awk 'NF { print $1 }')
 
-say "booting $build_rel/$(basename "$kobj") ($(git -C "$tree" log -1 --format=%s base), $(git -C "$tree" rev-list --count base..HEAD) patch(es)) on topology $topo ($smp CPUs) with ${plan#$top/} (limit ${limit}s)"
+say "booting $build_rel/$(basename "$kobj") ($(git -C "$tree" log -1 --format=%s base), $(git -C "$tree" rev-list --count base..HEAD) patch(es)) on topology $topo ($smp CPUs) with ${plan#$top/}${PART:+ (part $PART)} (limit ${limit}s)"
 set +e
 timeout -k 10 "$limit" qemu-system-aarch64 $qemu_machine ${ICOUNT:+-icount shift=0} -nographic -nic none \
 	-monitor none -no-reboot -kernel "$image" -initrd "$initrd" -dtb "$dtb" \
 	-append "console=ttyAMA0 rdinit=/init panic=-1 rig.pmus=$topo" </dev/null 2>&1 |
-	tr -d '\r' | tee "$log" | case "$show" in
+	stdbuf -oL tr -d '\r' | tee "$log" | case "$show" in
 		output) sed -un 's/^# \{0,1\}//p' ;;
 		*) grep --line-buffered -E '^(not )?ok [0-9]+ ' ;;
 	esac

@@ -55,7 +55,8 @@ export:
 # distclean: all of build/, both bases' trees and build/apt (ccache is elsewhere).
 clean:
 	rm -rf $(BUILD)/$(BASE)/kernel $(BUILD)/$(BASE)/kernel-base $(BUILD)/$(BASE)/kernel-perf \
-		$(BUILD)/$(BASE)/kernel-base-perf $(BUILD)/$(BASE)/selftests $(BUILD)/$(BASE)/guest \
+		$(BUILD)/$(BASE)/kernel-base-perf $(BUILD)/$(BASE)/selftests \
+		$(BUILD)/$(BASE)/selftests-base $(BUILD)/$(BASE)/guest \
 		$(BUILD)/$(BASE)/verdicts $(BUILD)/$(BASE)/*.cpio* \
 		$(BUILD)/logs/$(BASE)-* $(BUILD)/results/$(BASE)-*
 distclean:

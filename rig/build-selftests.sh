@@ -1,9 +1,11 @@
 #!/bin/bash
-# build-selftests.sh: the tree's uapi headers (make headers: build/kernel/usr/include),
-# then the arm64 KVM selftests, static, into build/selftests.
+# build-selftests.sh: the tree's uapi headers (make headers: build/$BASE/kernel/usr/include),
+# then the arm64 KVM selftests (and the generic ones of the arm64 build), static, into
+# build/$BASE/selftests (TREE=base: selftests-base). 7.3 puts the arm64 ones in arm64/,
+# 6.12 in aarch64/.
 set -eu
 . "$(dirname "$0")/common.sh"
-out=$build/selftests
+out=$selftests
 mkdir -p "$out"
 kmake headers >/dev/null
 say "building the arm64 KVM selftests"

@@ -26,11 +26,14 @@ build_rel=${build#$top/}
 tree=$build/linux
 # VARIANT=perf: the same kernel without the debug options, for cost figures.
 kobj=$build/kernel${VARIANT:+-$VARIANT}
+selftests=$build/selftests
 # TREE=base: the pristine base, without the series, in a worktree of its own
-# (build/$BASE/linux-base), for stock figures and for tests that must fail on stock.
+# (build/$BASE/linux-base), for stock figures and for tests that must fail on stock;
+# its selftests are stock's too (build/$BASE/selftests-base).
 if [ "${TREE:-}" = base ]; then
 	tree=$build/linux-base
 	kobj=$build/kernel-base${VARIANT:+-$VARIANT}
+	selftests=$build/selftests-base
 fi
 cross=aarch64-linux-gnu-
 kcc="ccache ${cross}gcc"

@@ -2,7 +2,8 @@
 # make-initramfs.sh PLAN OUT: an initramfs with the rig's /init, the plan as /plan, and
 # every program the plan names in /bin (from $EXTRA_BIN, if set, then build/$BASE/guest
 # and build/$BASE/selftests, whose arm64 tests are in arm64/ from 6.16 on and in
-# aarch64/ before). A program that is not built is not left out silently: its entry
+# aarch64/ before; with TREE=base, stock's selftests-base first, then the series' for
+# the tests only the series has). A program that is not built is not left out silently: its entry
 # becomes "@fail" (a failure that names it), or "@skip" when the plan marks it
 # "#series NAME" (a test the series adds) and the tree is stock (no commit on base).
 set -eu
@@ -14,10 +15,12 @@ stock=
 series_tests=$(sed -n 's/^#series[[:space:]]\{1,\}//p' "$plan")
 
 find_prog() {
-	local c
-	for c in ${EXTRA_BIN:+"$EXTRA_BIN/$1"} "$build/guest/$1" "$build/selftests/$1" \
-		 "$build/selftests/arm64/$1" "$build/selftests/aarch64/$1"; do
-		[ -f "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
+	local c d
+	for d in "$selftests" "$build/selftests"; do
+		for c in ${EXTRA_BIN:+"$EXTRA_BIN/$1"} "$build/guest/$1" "$d/$1" "$d/arm64/$1" \
+			 "$d/aarch64/$1"; do
+			[ -f "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
+		done
 	done
 	return 1
 }

@@ -9,7 +9,7 @@
 # A plan line "#ktap NAME" makes the KTAP results NAME prints itself (kselftests that
 # report one result per scenario) the verdicts, as NAME:SCENARIO; a missing scenario,
 # a timeout, a signal or a kernel splat during NAME is a failure of NAME.
-# PART=K/N runs the Kth of N parts of the plan (every Nth test from the Kth on, and the
+# PART=K runs the Kth part of a plan that "#part" lines divide into parts (with the
 # built-in checks of the host, @..., in every part) as RUN.K: make check runs the long
 # full plan as two boots at once.
 # SHOW=results (default) streams the result lines, SHOW=output the tests' own output.
@@ -28,11 +28,10 @@ esac
 image=$kobj/arch/arm64/boot/Image
 mkdir -p "$root/logs" "$root/results" "$build"
 if [ -n "${PART:-}" ]; then
-	k=${PART%/*} n=${PART#*/}
-	run=$run.$k
-	awk -v k="$k" -v n="$n" '/^#/ || !NF || $4 ~ /^@/ { print; next } (i++ % n) == k - 1' \
-		"$plan" >"$build/$2.$k.plan"
-	plan=$build/$2.$k.plan
+	run=$run.$PART
+	awk -v k="$PART" '/^#part/ { p++; next } /^#/ || !NF || $4 ~ /^@/ { print; next }
+		p + 1 == k' "$plan" >"$build/$2.$PART.plan"
+	plan=$build/$2.$PART.plan
 fi
 log=$root/logs/$run.log res=$root/results/$run.tsv
 initrd=$build/initramfs-${run#$base-}.cpio

@@ -6,7 +6,8 @@
  *
  * Plan lines:  NAME TIMEOUT_S CPUS COMMAND [ARGS...]
  *   CPUS is "-" (all CPUs), a list such as "0-1,3", or "clusterN": the CPUs of the Nth
- *   host PMU (every arm_pmu, as KVM finds them: host-pmu.h; ordered by first CPU).
+ *   host PMU (every arm_pmu, as KVM finds them: host-pmu.h; ordered by first CPU), or
+ *   "clusterlast": the last one (skipped on a one-cluster host, where it is cluster0).
  *   COMMAND "@topology", "@vhe" and "@bootlog" are built-in checks of the host itself:
  *   one PMU per cluster with disjoint CPUs, KVM in VHE mode, no splat while booting.
  *   "@skip REASON..." and "@fail REASON..." report the entry as skipped or failed without
@@ -114,6 +115,13 @@ static int resolve_cpus(const char *spec, cpu_set_t *set, const char **why)
 		if (parse_cpulist("0-63", set))
 			return -1;
 		return 0;
+	}
+	if (!strcmp(spec, "clusterlast")) {
+		if (nr_pmus < 2) {
+			*why = "one cluster only: that is cluster0";
+			return 1;
+		}
+		return parse_cpulist(pmus[nr_pmus - 1].cpulist, set);
 	}
 	if (sscanf(spec, "cluster%d", &n) == 1) {
 		if (n >= nr_pmus) {

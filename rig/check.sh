@@ -7,16 +7,11 @@
 #    programs; checkpatch and per-patch builds; the short plan on two and three clusters.
 # A base whose series is empty runs stock; a base whose setup fails is reported and the
 # other one still runs. The work runs in two lanes at once, so that both cores stay busy
-# (a guest under QEMU TCG keeps about one core busy, checkpatch and git one), and the
-# full plan, the longest boot by far, runs as two boots, one in each lane (results
-# BASE-topo2.1 and BASE-topo2.2, see run-guest.sh):
-#   lane 1: mainline setup and static checks; the full plan's first part; the
-#           mainline's short plan on one cluster;
-#   lane 2: backport setup, static checks and boots; then, once lane 1's static checks
-#           (which rebuild the mainline kernel commit by commit) are done, the full
-#           plan's second part and the mainline's short plan on three clusters.
-# (The "#part" line of rig/plans/7.3/check.plan is placed so that both lanes take
-# about as long.)
+# (a guest under QEMU TCG keeps about one core busy, checkpatch and git one): lane 1
+# sets the mainline up and checks its series, lane 2 the backport; then each lane takes
+# the next boot, longest first, of a base that is ready, until none is left. The full
+# plan, the longest boot by far, runs as two boots of about the same length (split at
+# the "#part" line of rig/plans/7.3/check.plan; results BASE-topo2.1 and BASE-topo2.2).
 # Prints one summary table and, last, "N passed, N failed, N skipped" (also in
 # build/summary.txt).
 set -u
@@ -65,33 +60,46 @@ step rig deps bash "$top/rig/deps.sh"
 # The device trees, once, before the lanes share them.
 for t in 1 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
 
-lane1() {
-	if setup "$mainline"; then
-		echo ok >"$root/.ready-$mainline"
-		boot "$mainline" 2 check 1
-		boot "$mainline" 1 topo
-	else
-		echo failed >"$root/.ready-$mainline"
-	fi
-}
-lane2() {
-	if setup "$backport"; then
-		boot "$backport" 2 topo
-		boot "$backport" 3 topo
-	fi
-	while [ ! -f "$root/.ready-$mainline" ] && kill -0 "$lane1_pid" 2>/dev/null; do
+# The boots, longest first: BASE TOPO PLAN [PART].
+jobs=("$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 topo" "$backport 3 topo"
+      "$backport 2 topo" "$mainline 1 topo")
+# boots: takes the next boot whose base is set up (and whose static checks, which
+# rebuild its kernel commit by commit, are done) until none is left.
+boots() {
+	local i b st left took
+	while :; do
+		left= took=
+		for i in "${!jobs[@]}"; do
+			[ -e "$root/.job-$i" ] && continue
+			b=${jobs[$i]%% *}
+			st=$(cat "$root/.ready-$b" 2>/dev/null || true)
+			[ "$st" = failed ] && continue
+			left=1
+			[ "$st" = ok ] && mkdir "$root/.job-$i" 2>/dev/null || continue
+			boot ${jobs[$i]}
+			took=1
+			break
+		done
+		[ -n "$took" ] && continue
+		[ -z "$left" ] && return
 		sleep 2
 	done
-	if [ "$(cat "$root/.ready-$mainline" 2>/dev/null)" = ok ]; then
-		boot "$mainline" 2 check 2
-		boot "$mainline" 3 topo
-	fi
 }
-lane1 2>&1 | sed -u "s/^/[1] /" &
-lane1_pid=$!
-lane2 2>&1 | sed -u "s/^/[2] /" &
+# lane BASE: sets BASE up, then boots whatever is ready.
+lane() {
+	trap "[ -f '$root/.ready-$1' ] || echo failed >'$root/.ready-$1'" EXIT
+	if setup "$1"; then
+		echo ok >"$root/.ready-$1"
+	else
+		echo failed >"$root/.ready-$1"
+	fi
+	boots
+}
+rm -rf "$root"/.ready-* "$root"/.job-*
+lane "$mainline" 2>&1 | sed -u "s/^/[1] /" &
+lane "$backport" 2>&1 | sed -u "s/^/[2] /" &
 wait
-rm -f "$root"/.ready-*
+rm -rf "$root"/.ready-* "$root"/.job-*
 
 # The mainline's results first.
 results() {

@@ -9,7 +9,8 @@
  *   host PMU (every arm_pmu, as KVM finds them: host-pmu.h; ordered by first CPU), or
  *   "clusterlast": the last one (skipped on a one-cluster host, where it is cluster0).
  *   COMMAND "@topology", "@vhe" and "@bootlog" are built-in checks of the host itself:
- *   one PMU per cluster with disjoint CPUs, KVM in VHE mode, no splat while booting.
+ *   one PMU per cluster with disjoint CPUs (none on a cluster the device tree marks
+ *   PMU-less), KVM in VHE mode, no splat while booting.
  *   "@skip REASON..." and "@fail REASON..." report the entry as skipped or failed without
  *   running anything (the host side writes them for a program that is not built).
  * A line "#retry NAME" lets NAME, a test that only fails when the emulator's timing is
@@ -236,11 +237,38 @@ static int run(char **argv, const cpu_set_t *set, int timeout_s, int *timed_out)
 	return status;
 }
 
+/*
+ * The clusters rig/dts-clusters.pl put in the device tree: "rig,clusters", their CPU
+ * lists ("0-1 2-3"), and "rig,no-pmu", the CPUs of those without a PMU node. Returns
+ * how many clusters, or 0 when the tree does not say.
+ */
+#define DT_ROOT "/sys/firmware/devicetree/base/"
+static int dt_clusters(cpu_set_t *cl, int max, cpu_set_t *nopmu)
+{
+	char buf[256], *tok, *save;
+	int n = 0;
+
+	CPU_ZERO(nopmu);
+	if (read_file(DT_ROOT "rig,clusters", buf, sizeof(buf)))
+		return 0;
+	for (tok = strtok_r(buf, " ", &save); tok && n < max; tok = strtok_r(NULL, " ", &save))
+		if (!parse_cpulist(tok, &cl[n]))
+			n++;
+	if (!read_file(DT_ROOT "rig,no-pmu", buf, sizeof(buf)) && parse_cpulist(buf, nopmu))
+		return 0;
+	return n;
+}
+
+/*
+ * One PMU per cluster with disjoint CPUs, covering every online CPU but those of the
+ * clusters the device tree says have no PMU; expect: how many clusters (rig.pmus=).
+ */
 static int check_topology(int expect)
 {
-	cpu_set_t seen, mine;
-	int i, c, ok = 1;
+	cpu_set_t seen, mine, cl[MAX_PMUS], nopmu, both;
+	int i, c, k, ok = 1, nr_cl, nr_nopmu = 0;
 
+	nr_cl = dt_clusters(cl, MAX_PMUS, &nopmu);
 	CPU_ZERO(&seen);
 	for (i = 0; i < nr_pmus; i++) {
 		printf("# %s cpus=%s\n", pmus[i].name, pmus[i].cpulist);
@@ -255,14 +283,37 @@ static int check_topology(int expect)
 			}
 			CPU_SET(c, &seen);
 		}
+		for (k = 0; k < nr_cl && !CPU_EQUAL(&mine, &cl[k]); k++)
+			;
+		if (nr_cl && k == nr_cl) {
+			printf("# %s is not one cluster's PMU\n", pmus[i].name);
+			ok = 0;
+		}
 	}
-	if (CPU_COUNT(&seen) != sysconf(_SC_NPROCESSORS_ONLN)) {
-		printf("# PMUs cover %d of %ld CPUs\n", CPU_COUNT(&seen),
-		       sysconf(_SC_NPROCESSORS_ONLN));
+	for (k = 0; k < nr_cl; k++) {
+		CPU_AND(&both, &cl[k], &nopmu);
+		if (CPU_COUNT(&both))
+			nr_nopmu++;
+	}
+	if (nr_cl)
+		printf("# device tree: %d cluster(s), %d without a PMU (%d CPU(s))\n", nr_cl,
+		       nr_nopmu, CPU_COUNT(&nopmu));
+	CPU_AND(&both, &seen, &nopmu);
+	if (CPU_COUNT(&both)) {
+		printf("# a PMU covers %d CPU(s) of a PMU-less cluster\n", CPU_COUNT(&both));
 		ok = 0;
 	}
-	if (nr_pmus != expect) {
-		printf("# %d host PMUs, expected %d\n", nr_pmus, expect);
+	if (CPU_COUNT(&seen) + CPU_COUNT(&nopmu) != sysconf(_SC_NPROCESSORS_ONLN)) {
+		printf("# PMUs cover %d of %ld CPUs (%d expected without a PMU)\n",
+		       CPU_COUNT(&seen), sysconf(_SC_NPROCESSORS_ONLN), CPU_COUNT(&nopmu));
+		ok = 0;
+	}
+	if (nr_cl && nr_cl != expect) {
+		printf("# %d clusters in the device tree, expected %d\n", nr_cl, expect);
+		ok = 0;
+	}
+	if (nr_pmus != expect - nr_nopmu) {
+		printf("# %d host PMUs, expected %d\n", nr_pmus, expect - nr_nopmu);
 		ok = 0;
 	}
 	return ok;

@@ -19,5 +19,9 @@ pmu="$top/guest/host-pmu.c"
 gc init "$top/guest/init.c" "$pmu"
 gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$pmu"
 gc pmu-cost "$top/guest/pmu-cost.c" "$top/guest/pmu-cost-guest.S" "$top/guest/vmm.c" "$pmu"
+hp="$top/guest/cpu-hotplug.c"
+gc pmu-nopmu "$top/guest/pmu-nopmu.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$hp" "$pmu"
+gc stress-hotplug "$top/guest/stress-hotplug.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" \
+	"$hp" "$pmu" -pthread
 gc stress-contend "$top/guest/stress-contend.c" "$top/guest/vmm.c" "$pmu"
 gc stress-fuzz "$top/guest/stress-fuzz.c" "$top/guest/vmm.c" "$pmu" -lpthread

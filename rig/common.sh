@@ -48,11 +48,14 @@ kmake() {
 }
 say() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
-# Topology: TOPO clusters of two CPUs each (TOPO=1: one PMU over four CPUs).
+# Topology: TOPO clusters of two CPUs each (TOPO=1: one PMU over four CPUs); TOPO=5:
+# five clusters (two CPUs, then four of one), a PMU each; TOPO=2n: two clusters of two
+# CPUs, the second without a PMU node. clusters: the sizes rig/dts-clusters.pl takes.
 topo=${TOPO:-2}
 case "$topo" in
-1) smp=4 ;; 2) smp=4 ;; 3) smp=6 ;;
-*) echo "TOPO must be 1, 2 or 3" >&2; exit 2 ;;
+1) smp=4 clusters=4 ;; 2) smp=4 clusters=2,2 ;; 3) smp=6 clusters=2,2,2 ;;
+5) smp=6 clusters=2,1,1,1,1 ;; 2n) smp=4 clusters=2,2n ;;
+*) echo "TOPO must be 1, 2, 3, 5 or 2n" >&2; exit 2 ;;
 esac
 qemu_machine="-machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on -smp $smp -m 4G"
 dtb=$root/topo$topo.dtb

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pmu-nopmu: KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY on a host where a cluster has no
+ * PMU (the rig's TOPO=2n: CPUs 2-3 without a PMU node). Prints KTAP, one result per
+ * scenario; exits 1 if one failed, 4 if none could run (every online CPU has a PMU,
+ * or the kernel does not offer the attribute), else 0.
+ *
+ *  attr_enodev        setting the attribute fails with ENODEV while an online CPU has
+ *                     no PMU; KVM_HAS_DEVICE_ATTR still offers it, and
+ *                     KVM_GET_DEVICE_ATTR says it is not set (ENXIO)
+ *  default_pmu        as upstream: KVM's default PMU (the first cluster's) counts on
+ *                     its CPUs; the vCPU runs on a PMU-less CPU, where it does not count
+ *  init_on_nopmu      as upstream: KVM_ARM_VCPU_INIT with PMUv3 on a PMU-less CPU fails
+ *                     with ENODEV (no default PMU there)
+ *  offline_set        with the PMU-less CPUs off line, setting the attribute works; back
+ *                     on line, the counter counts on the PMU CPUs, the vCPU runs on the
+ *                     PMU-less ones without counting there (documented), and a new VM
+ *                     gets ENODEV again
+ *  strict_first_nopmu the same with KVM_ARM_VCPU_PMU_V3_STRICT (no default PMU), the
+ *                     guest enabling the counter on a PMU-less CPU first: it must count
+ *                     once the vCPU runs on a PMU CPU
+ *
+ * -e ERRNO: the errno attr_enodev expects (default ENODEV; for showing it fail).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "cpu-hotplug.h"
+#include "vmm.h"
+
+#define GUEST_RAM	0x40000000UL
+#define GUEST_RAM_SIZE	0x10000UL
+#define GICD_BASE	0x08000000UL
+#define GICR_BASE	0x080a0000UL
+#define PMU_IRQ		23
+
+extern const char pmu_hop_guest_start[], pmu_hop_guest_end[];
+
+static unsigned long spin = 2000000;
+static int expect_errno = ENODEV;
+static int pmu_cpu, nopmu_cpu, nr_test, failed, passed;
+static cpu_set_t nopmu;
+
+/* One scenario's verdict: 0 pass, 1 fail, 4 skip (with a reason). */
+static void result(const char *name, int r, const char *why)
+{
+	nr_test++;
+	if (r == 4)
+		printf("ok %d %s # SKIP %s\n", nr_test, name, why);
+	else
+		printf("%sok %d %s\n", r ? "not " : "", nr_test, name);
+	failed += r == 1;
+	passed += r == 0;
+}
+
+static int check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cond)
+		return 0;
+	printf("  FAIL: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	return 1;
+}
+
+static int pmu_attr(struct vm *v, unsigned long req, uint64_t attr, void *addr)
+{
+	struct kvm_device_attr a = {
+		.group = KVM_ARM_VCPU_PMU_V3_CTRL, .attr = attr,
+		.addr = (uint64_t)(unsigned long)addr,
+	};
+
+	return ioctl(v->vcpu, req, &a);
+}
+
+static void gic_attr(struct vm *v, uint32_t group, uint64_t attr, void *addr)
+{
+	struct kvm_device_attr a = {
+		.group = group, .attr = attr, .addr = (uint64_t)(unsigned long)addr,
+	};
+
+	if (ioctl(v->gic, KVM_SET_DEVICE_ATTR, &a))
+		die("vgic attr %u/%llu", group, (unsigned long long)attr);
+}
+
+#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 KVM_REG_ARM_CORE_REG(x))
+
+/*
+ * A VM with one vCPU and the guest of pmu-hop, up to KVM_ARM_VCPU_INIT (PMUv3, and
+ * STRICT if asked) on the CPU the thread runs on; returns its errno, 0 if it worked.
+ */
+static int vm_open(struct vm *v, int strict)
+{
+	struct kvm_userspace_memory_region mr;
+	struct kvm_vcpu_init init;
+
+	memset(v, 0, sizeof(*v));
+	v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (v->kvm < 0)
+		die("/dev/kvm");
+	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
+	if (v->vm < 0)
+		die("KVM_CREATE_VM");
+	v->ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (v->ram == MAP_FAILED)
+		die("mmap");
+	memcpy(v->ram, pmu_hop_guest_start, pmu_hop_guest_end - pmu_hop_guest_start);
+	mr = (struct kvm_userspace_memory_region) {
+		.slot = 0, .guest_phys_addr = GUEST_RAM, .memory_size = GUEST_RAM_SIZE,
+		.userspace_addr = (uint64_t)(unsigned long)v->ram,
+	};
+	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &mr))
+		die("KVM_SET_USER_MEMORY_REGION");
+	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+	if (v->vcpu < 0)
+		die("KVM_CREATE_VCPU");
+	v->run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+	if (v->run == MAP_FAILED)
+		die("mmap kvm_run");
+	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init))
+		die("KVM_ARM_PREFERRED_TARGET");
+	init.features[0] |= 1U << KVM_ARM_VCPU_PMU_V3;
+#ifdef KVM_ARM_VCPU_PMU_V3_STRICT
+	if (strict)
+		init.features[0] |= 1U << KVM_ARM_VCPU_PMU_V3_STRICT;
+#else
+	(void)strict;
+#endif
+	if (ioctl(v->vcpu, KVM_ARM_VCPU_INIT, &init))
+		return errno;
+
+	{
+		struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+		uint64_t dist = GICD_BASE, redist = GICR_BASE;
+
+		if (ioctl(v->vm, KVM_CREATE_DEVICE, &cd))
+			die("KVM_CREATE_DEVICE vgic-v3");
+		v->gic = cd.fd;
+		gic_attr(v, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+		gic_attr(v, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+		gic_attr(v, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	}
+	return 0;
+}
+
+/* The PMU's interrupt, KVM_ARM_VCPU_PMU_V3_INIT and the guest's registers. */
+static void vm_finish(struct vm *v)
+{
+	struct kvm_one_reg r;
+	uint64_t val;
+	int irq = PMU_IRQ;
+
+	if (pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_IRQ, &irq))
+		die("KVM_ARM_VCPU_PMU_V3_IRQ");
+	if (pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_INIT, NULL))
+		die("KVM_ARM_VCPU_PMU_V3_INIT");
+	val = GUEST_RAM;
+	r = (struct kvm_one_reg) { .id = CORE_REG(regs.pc), .addr = (uint64_t)(unsigned long)&val };
+	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &r))
+		die("set pc");
+	vm_set_xreg(v, 0, DOORBELL);
+	vm_set_xreg(v, 1, spin);
+}
+
+static void vm_close(struct vm *v)
+{
+	munmap(v->run, v->run_size);
+	munmap(v->ram, GUEST_RAM_SIZE);
+	if (v->gic > 0)
+		close(v->gic);
+	close(v->vcpu);
+	close(v->vm);
+	close(v->kvm);
+}
+
+/* The attribute set (0) or its errno. */
+static int set_fixed(struct vm *v)
+{
+	return pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY,
+			NULL) ? errno : 0;
+}
+
+/*
+ * Runs the guest on @cpu for two samples; 0 with what the counter advanced in *delta,
+ * or 1 if KVM refused the CPU.
+ */
+static int sample(struct vm *v, int cpu, uint64_t *delta)
+{
+	uint64_t a, b;
+	int fcpu;
+
+	pin(cpu);
+	if (vm_run(v, &a, &fcpu) || vm_run(v, &b, &fcpu)) {
+		printf("  cpu %d: KVM_EXIT_FAIL_ENTRY (cpu %d)\n", cpu, fcpu);
+		return 1;
+	}
+	*delta = b - a;
+	printf("  cpu %d%s: PMCCNTR_EL0 advanced by %lld\n", cpu,
+	       CPU_ISSET(cpu, &nopmu) ? " (no PMU)" : "", (long long)(b - a));
+	return 0;
+}
+
+/*
+ * The guest counts on the PMU CPU, runs without counting on the PMU-less one, and
+ * counts again on the PMU CPU. Returns how many expectations failed.
+ */
+static int hop_check(struct vm *v)
+{
+	uint64_t d;
+	int bad = 0;
+
+	bad += check(!sample(v, pmu_cpu, &d), "refused on PMU CPU %d", pmu_cpu) ||
+	       check(d > 0 && (int64_t)d > 0, "no count on PMU CPU %d", pmu_cpu);
+	bad += check(!sample(v, nopmu_cpu, &d), "refused on PMU-less CPU %d", nopmu_cpu) ||
+	       check(d == 0, "counted %lld on PMU-less CPU %d", (long long)d, nopmu_cpu);
+	bad += check(!sample(v, pmu_cpu, &d), "refused on PMU CPU %d", pmu_cpu) ||
+	       check(d > 0 && (int64_t)d > 0, "no count on PMU CPU %d after the PMU-less one",
+		     pmu_cpu);
+	return bad;
+}
+
+static int set_nopmu_online(int on)
+{
+	int cpu;
+
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &nopmu))
+			continue;
+		if (cpu_set_online(cpu, on)) {
+			printf("  cpu%d/online <- %d: %s\n", cpu, on, strerror(errno));
+			return -1;
+		}
+	}
+	printf("  PMU-less CPUs %s\n", on ? "back on line" : "off line");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int opt, has_attr, r, bad, can_offline = 1, cpu;
+	struct vm v;
+
+	while ((opt = getopt(argc, argv, "e:s:")) != -1) {
+		switch (opt) {
+		case 'e':
+			expect_errno = atoi(optarg);
+			break;
+		case 's':
+			spin = strtoul(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-e errno] [-s spin]\n", argv[0]);
+			return 2;
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	find_pmus();
+	uncovered_cpus(&nopmu);
+	printf("1..5\n");
+	if (!CPU_COUNT(&nopmu)) {
+		const char *n[] = { "attr_enodev", "default_pmu", "init_on_nopmu", "offline_set",
+				    "strict_first_nopmu" };
+
+		for (r = 0; r < 5; r++)
+			result(n[r], 4, "every online CPU has a PMU");
+		return 4;
+	}
+	pmu_cpu = pmus[0].cpus[0];
+	for (nopmu_cpu = 0; !CPU_ISSET(nopmu_cpu, &nopmu); nopmu_cpu++)
+		;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &nopmu) && !cpu_can_offline(cpu))
+			can_offline = 0;
+	printf("# %d host PMU(s), first %s on CPU %d; %d online CPU(s) without a PMU, first %d\n",
+	       nr_pmus, pmus[0].name, pmu_cpu, CPU_COUNT(&nopmu), nopmu_cpu);
+
+	/* attr_enodev, then default_pmu on the same VM. */
+	pin(pmu_cpu);
+	if (vm_open(&v, 0))
+		die("KVM_ARM_VCPU_INIT on CPU %d", pmu_cpu);
+	has_attr = !pmu_attr(&v, KVM_HAS_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY,
+			     NULL);
+	if (has_attr) {
+		r = set_fixed(&v);
+		printf("# SET FIXED_COUNTERS_ONLY with CPUs %d.. on line and no PMU: %s\n",
+		       nopmu_cpu, r ? strerror(r) : "0");
+		bad = check(r == expect_errno, "SET returned %s, expected %s",
+			    r ? strerror(r) : "0", strerror(expect_errno));
+		r = pmu_attr(&v, KVM_GET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY,
+			     NULL) ? errno : 0;
+		bad += check(r == ENXIO, "GET after the failed SET: %s, expected ENXIO",
+			     r ? strerror(r) : "0");
+		result("attr_enodev", !!bad, NULL);
+	} else {
+		result("attr_enodev", 4, "the kernel does not offer the attribute");
+	}
+	vm_finish(&v);
+	result("default_pmu", !!hop_check(&v), NULL);
+	vm_close(&v);
+
+	/* init_on_nopmu */
+	pin(nopmu_cpu);
+	r = vm_open(&v, 0);
+	printf("# KVM_ARM_VCPU_INIT (PMUv3) on PMU-less CPU %d: %s\n", nopmu_cpu,
+	       r ? strerror(r) : "0");
+	result("init_on_nopmu", check(r == ENODEV, "expected ENODEV"), NULL);
+	vm_close(&v);
+
+	/* offline_set */
+	if (!has_attr) {
+		result("offline_set", 4, "the kernel does not offer the attribute");
+	} else if (!can_offline) {
+		result("offline_set", 4, "a PMU-less CPU cannot go off line");
+	} else {
+		pin(pmu_cpu);
+		if (set_nopmu_online(0))
+			die("offlining the PMU-less CPUs");
+		if (vm_open(&v, 0))
+			die("KVM_ARM_VCPU_INIT on CPU %d", pmu_cpu);
+		r = set_fixed(&v);
+		if (set_nopmu_online(1))
+			die("onlining the PMU-less CPUs");
+		bad = check(!r, "SET with the PMU-less CPUs off line: %s", strerror(r));
+		if (!r) {
+			vm_finish(&v);
+			bad += hop_check(&v);
+		}
+		vm_close(&v);
+		if (vm_open(&v, 0))
+			die("KVM_ARM_VCPU_INIT on CPU %d", pmu_cpu);
+		r = set_fixed(&v);
+		bad += check(r == ENODEV, "SET back on line: %s, expected ENODEV",
+			     r ? strerror(r) : "0");
+		vm_close(&v);
+		result("offline_set", !!bad, NULL);
+	}
+
+	/* strict_first_nopmu */
+#ifdef KVM_ARM_VCPU_PMU_V3_STRICT
+	if (!has_attr) {
+		result("strict_first_nopmu", 4, "the kernel does not offer the attribute");
+	} else if (!can_offline) {
+		result("strict_first_nopmu", 4, "a PMU-less CPU cannot go off line");
+	} else {
+		pin(pmu_cpu);
+		if (set_nopmu_online(0))
+			die("offlining the PMU-less CPUs");
+		r = vm_open(&v, 1);
+		if (!r)
+			r = set_fixed(&v);
+		if (set_nopmu_online(1))
+			die("onlining the PMU-less CPUs");
+		bad = check(!r, "STRICT, then SET with the PMU-less CPUs off line: %s",
+			    strerror(r));
+		if (!r) {
+			uint64_t d;
+
+			vm_finish(&v);
+			/* The guest enables the counter on its first entry: PMU-less CPU. */
+			bad += check(!sample(&v, nopmu_cpu, &d), "refused on PMU-less CPU %d",
+				     nopmu_cpu);
+			bad += hop_check(&v);
+		}
+		vm_close(&v);
+		result("strict_first_nopmu", !!bad, NULL);
+	}
+#else
+	result("strict_first_nopmu", 4, "the kernel has no KVM_ARM_VCPU_PMU_V3_STRICT");
+#endif
+	printf("# %d passed, %d failed, %d skipped\n", passed, failed, nr_test - passed - failed);
+	return failed ? 1 : passed ? 0 : 4;
+}

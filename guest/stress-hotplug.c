@@ -63,11 +63,15 @@ static void fail(const char *fmt, ...)
 	va_list ap;
 
 	pthread_mutex_lock(&lock);
-	printf("  FAIL: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
+	if (failures < 10) {
+		printf("  FAIL: ");
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+	} else if (failures == 10) {
+		printf("  (further failures counted, not shown)\n");
+	}
 	failures++;
 	pthread_mutex_unlock(&lock);
 }
@@ -209,9 +213,21 @@ static void move_vcpu(const cpu_set_t *set)
 		fail("sched_setaffinity(vCPU thread): %s", strerror(errno));
 }
 
+static int nr_targets, targets[MAX_PMUS];
+
+/* At any exit (die() too): every cluster back on line, for the tests that follow. */
+static void all_online(void)
+{
+	int k, i;
+
+	for (k = 0; k < nr_targets; k++)
+		for (i = 0; i < pmus[targets[k]].nr_cpus; i++)
+			cpu_set_online(pmus[targets[k]].cpus[i], 1);
+}
+
 int main(int argc, char **argv)
 {
-	int opt, c, k, i, nr_targets = 0, targets[MAX_PMUS];
+	int opt, c, k, i;
 	cpu_set_t online, cl;
 	pthread_t th;
 	double t0 = now();
@@ -239,8 +255,8 @@ int main(int argc, char **argv)
 		printf("one host PMU: no cluster to take off line under a hop\n");
 		return 4;
 	}
-	/* The clusters that can go off line as a whole: not CPU 0's. */
-	for (k = 0; k < nr_pmus; k++) {
+	/* The clusters that can go off line as a whole: not the first (CPU 0's). */
+	for (k = 1; k < nr_pmus; k++) {
 		for (i = 0; i < pmus[k].nr_cpus && cpu_can_offline(pmus[k].cpus[i]); i++)
 			;
 		if (i == pmus[k].nr_cpus)
@@ -250,6 +266,7 @@ int main(int argc, char **argv)
 		printf("no cluster can go off line (cpuN/online)\n");
 		return 4;
 	}
+	atexit(all_online);
 	online_cpus(&online);
 	for (k = 0; k < nr_pmus; k++)
 		printf("cluster %d: %s cpus %s%s\n", k, pmus[k].name, pmus[k].cpulist,

@@ -19,6 +19,8 @@ pmu="$top/guest/host-pmu.c"
 gc init "$top/guest/init.c" "$pmu"
 gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$pmu"
 gc pmu-cost "$top/guest/pmu-cost.c" "$top/guest/pmu-cost-guest.S" "$top/guest/vmm.c" "$pmu"
+multi="$top/guest/vmm-multi.c $top/guest/vmm.c $pmu"
+gc stress-migrate "$top/guest/stress-migrate.c" "$top/guest/stress-migrate-guest.S" $multi
 hp="$top/guest/cpu-hotplug.c"
 gc pmu-nopmu "$top/guest/pmu-nopmu.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$hp" "$pmu"
 gc stress-hotplug "$top/guest/stress-hotplug.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" \

@@ -16,9 +16,10 @@
  *                     on line, the counter counts on the PMU CPUs, the vCPU runs on the
  *                     PMU-less ones without counting there (documented), and a new VM
  *                     gets ENODEV again
- *  strict_first_nopmu the same with KVM_ARM_VCPU_PMU_V3_STRICT (no default PMU), the
- *                     guest enabling the counter on a PMU-less CPU first: it must count
- *                     once the vCPU runs on a PMU CPU
+ *  first_nopmu        the attribute set with the PMU-less CPUs off line, then the guest
+ *                     enabling the counter on a PMU-less CPU first (its first entry): it
+ *                     must count once the vCPU runs on a PMU CPU
+ *  strict_first_nopmu the same with KVM_ARM_VCPU_PMU_V3_STRICT (no default PMU)
  *
  * -e ERRNO: the errno attr_enodev expects (default ENODEV; for showing it fail).
  */
@@ -250,6 +251,45 @@ static int set_nopmu_online(int on)
 	return 0;
 }
 
+/*
+ * The attribute set with the PMU-less CPUs off line (with STRICT if asked: no default
+ * PMU), those back on line, and the guest's first entry, where it enables the counter,
+ * on a PMU-less CPU: the counter must count once the vCPU runs on a PMU CPU.
+ */
+static void first_nopmu(const char *name, int strict, int has_attr, int can_offline)
+{
+	struct vm v;
+	uint64_t d;
+	int r, bad;
+
+	if (!has_attr) {
+		result(name, 4, "the kernel does not offer the attribute");
+		return;
+	}
+	if (!can_offline) {
+		result(name, 4, "a PMU-less CPU cannot go off line");
+		return;
+	}
+	pin(pmu_cpu);
+	if (set_nopmu_online(0))
+		die("offlining the PMU-less CPUs");
+	r = vm_open(&v, strict);
+	if (!r)
+		r = set_fixed(&v);
+	if (set_nopmu_online(1))
+		die("onlining the PMU-less CPUs");
+	bad = check(!r, "%sSET with the PMU-less CPUs off line: %s",
+		    strict ? "STRICT, then " : "", strerror(r));
+	if (!r) {
+		vm_finish(&v);
+		bad += check(!sample(&v, nopmu_cpu, &d), "refused on PMU-less CPU %d",
+			     nopmu_cpu);
+		bad += hop_check(&v);
+	}
+	vm_close(&v);
+	result(name, !!bad, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	int opt, has_attr, r, bad, can_offline = 1, cpu;
@@ -271,12 +311,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_pmus();
 	uncovered_cpus(&nopmu);
-	printf("1..5\n");
+	printf("1..6\n");
 	if (!CPU_COUNT(&nopmu)) {
 		const char *n[] = { "attr_enodev", "default_pmu", "init_on_nopmu", "offline_set",
-				    "strict_first_nopmu" };
+				    "first_nopmu", "strict_first_nopmu" };
 
-		for (r = 0; r < 5; r++)
+		for (r = 0; r < 6; r++)
 			result(n[r], 4, "every online CPU has a PMU");
 		return 4;
 	}
@@ -350,35 +390,9 @@ int main(int argc, char **argv)
 		result("offline_set", !!bad, NULL);
 	}
 
-	/* strict_first_nopmu */
+	first_nopmu("first_nopmu", 0, has_attr, can_offline);
 #ifdef KVM_ARM_VCPU_PMU_V3_STRICT
-	if (!has_attr) {
-		result("strict_first_nopmu", 4, "the kernel does not offer the attribute");
-	} else if (!can_offline) {
-		result("strict_first_nopmu", 4, "a PMU-less CPU cannot go off line");
-	} else {
-		pin(pmu_cpu);
-		if (set_nopmu_online(0))
-			die("offlining the PMU-less CPUs");
-		r = vm_open(&v, 1);
-		if (!r)
-			r = set_fixed(&v);
-		if (set_nopmu_online(1))
-			die("onlining the PMU-less CPUs");
-		bad = check(!r, "STRICT, then SET with the PMU-less CPUs off line: %s",
-			    strerror(r));
-		if (!r) {
-			uint64_t d;
-
-			vm_finish(&v);
-			/* The guest enables the counter on its first entry: PMU-less CPU. */
-			bad += check(!sample(&v, nopmu_cpu, &d), "refused on PMU-less CPU %d",
-				     nopmu_cpu);
-			bad += hop_check(&v);
-		}
-		vm_close(&v);
-		result("strict_first_nopmu", !!bad, NULL);
-	}
+	first_nopmu("strict_first_nopmu", 1, has_attr, can_offline);
 #else
 	result("strict_first_nopmu", 4, "the kernel has no KVM_ARM_VCPU_PMU_V3_STRICT");
 #endif

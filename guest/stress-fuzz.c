@@ -810,6 +810,59 @@ static void *fuzzer(void *arg)
 	return NULL;
 }
 
+/* The guest's next report of PMCR_EL0 (its loop reports four values; the first is it). */
+static uint64_t guest_pmcr(struct fvm *v, int *k)
+{
+	struct kvm_run *r = v->run[0];
+	uint64_t val;
+
+	for (;;) {
+		if (ioctl(v->vcpu[0], KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			die("KVM_RUN (directed check)");
+		}
+		if (r->exit_reason != KVM_EXIT_MMIO || r->mmio.phys_addr != DOORBELL) {
+			errno = 0;
+			die("unexpected exit %u (directed check)", r->exit_reason);
+		}
+		memcpy(&val, r->mmio.data, 8);
+		if ((*k)++ % 4 == 0)
+			return val;
+	}
+}
+
+/*
+ * The known SET_NR_COUNTERS bug, step by step: vCPU 0 runs, then SET_NR_COUNTERS
+ * through vCPU 1 (PMU not initialized) asks for one counter fewer.
+ */
+static void directed_nr(void)
+{
+	struct fvm v = { .name = "directed", .pmu = 1, .irqchip = 1, .run_early = 1 };
+	uint64_t before, after;
+	unsigned int n;
+	int k = 0, err;
+
+	vm_setup(&v);
+	before = guest_pmcr(&v, &k);
+	n = PMCR_N(before) ? PMCR_N(before) - 1 : 0;
+	err = vcpu_attr(v.vcpu[1], KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS,
+			(uint64_t)(unsigned long)&n);
+	after = guest_pmcr(&v, &k);
+	printf("directed: vCPU 0 ran (its guest sees PMCR_EL0.N %llu); SET_NR_COUNTERS %u through vCPU 1: %s; vCPU 0's guest then sees PMCR_EL0.N %llu\n",
+	       (unsigned long long)PMCR_N(before), n, ename(-err),
+	       (unsigned long long)PMCR_N(after));
+	if (!err || PMCR_N(after) != PMCR_N(before)) {
+		if (atomic_load(&tolerate_nr))
+			printf("directed: the known upstream bug (tolerated: --tolerate-nr-after-run)\n");
+		else
+			violation("directed: SET_NR_COUNTERS after a vCPU ran: %s, guest PMCR_EL0.N %llu -> %llu (vcpu.rst 1.5: EBUSY)",
+				  ename(-err), (unsigned long long)PMCR_N(before),
+				  (unsigned long long)PMCR_N(after));
+	}
+	vm_teardown(&v);
+}
+
 static void print_counts(void)
 {
 	int op, a, r;
@@ -911,6 +964,8 @@ int main(int argc, char **argv)
 	       has_fixed ? "offered" : "not offered (HAS: ENXIO)",
 	       HAVE_NR_COUNTERS ? "defined" : "not defined", has_strict ? "offered" : "not offered",
 	       nr_pmus);
+
+	directed_nr();
 
 	/* Writers first: the fuzz threads would starve a VM's renewal. */
 	pthread_rwlockattr_init(&la);

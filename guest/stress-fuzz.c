@@ -21,7 +21,7 @@
  * sees, and no later one may differ (PMCR_EL0.N, PMCEID0/1), nor may PMCCNTR_EL0 go
  * back. The fuzz threads also read PMCR_EL0 of running vCPUs with KVM_GET_ONE_REG.
  *
- * The errnos allowed per ioctl and attribute (allowed[] below) are those
+ * The errnos allowed per ioctl and attribute (allowed() below) are those
  * Documentation/virt/kvm/devices/vcpu.rst lists for the attribute (sections 1.1-1.6 of
  * 7.3; 6.12 has no SET_NR_COUNTERS, so attribute 4 is unknown there), plus:
  *   - an unknown attribute, or a GET of an attribute that has no GET: ENXIO
@@ -33,7 +33,7 @@
  *   - HAS: 0 for the attributes of the group on a vCPU with PMUv3, ENXIO otherwise
  *     (api.rst 4.81), asserted exactly.
  * Errnos the documentation does not list but unchanged upstream code returns are
- * "known upstream gaps" (gap[] below): counted and printed, failing only with --strict.
+ * "known upstream gaps" (gap() below): counted and printed, failing only with --strict.
  * Successes are checked too: once a VM has run, no SET that changes the VM
  * (FILTER, SET_PMU, SET_NR_COUNTERS, FIXED_COUNTERS_ONLY) may succeed (their tables
  * say EBUSY, "a VCPU has already run"), and GET of FIXED_COUNTERS_ONLY never changes.
@@ -47,9 +47,9 @@
  * Known upstream bug (7.3, not the series' code): SET_NR_COUNTERS has no "a vCPU has
  * already run" check, so through a vCPU whose PMU is not initialized it succeeds after
  * another vCPU of the VM ran, and that running guest's PMCR_EL0.N changes under it
- * (vcpu.rst 1.5 says EBUSY). A violation, unless --tolerate-nr-after-run: then such
- * successes, and the guest PMCR_EL0.N changes of a VM where one happened, are counted
- * and printed instead.
+ * (vcpu.rst 1.5 says EBUSY). A directed check shows it step by step before the fuzz.
+ * A violation, unless --tolerate-nr-after-run: then such successes, and the guest
+ * PMCR_EL0.N changes of a VM where one happened, are counted and printed instead.
  *
  * Every fuzz thread draws its operations from its own generator, seeded from --seed and
  * its index: --seed N replays each thread's sequence (the interleaving of threads is the

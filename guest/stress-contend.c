@@ -22,9 +22,18 @@
  *         --bound-ms of guest run time, with the guest doing nothing and no hop; with
  *         --expect stuck it must not (what KVM's default PMU does). Then the guest
  *         re-enables the counter, which must bring it back in either case.
- *   hop:  (two clusters or more, --pmu fixed) the same, but while the host events hold
- *         B the vCPU hops to another cluster (where it must count) and back to B (where
- *         it must stand still again) before the host events are closed.
+ *   partial: (B has two CPUs or more) the host holds only B's first CPU; the vCPU runs
+ *         there (stands still), then on B's second CPU, whose counters are free, while
+ *         the first stays held: no hop between PMUs, yet the counter must count there
+ *         within --bound-ms (--expect recover) or must not (--expect stuck).
+ *   hop:  (two clusters or more, --pmu fixed) the same as stay, but while the host
+ *         events hold B the vCPU hops to another cluster (where it must count) and back
+ *         to B (where it must stand still again) before the host events are closed.
+ *   first: (two clusters or more, --pmu fixed, B not the first) a new VM counts on the
+ *         first cluster, then enters B for the first time while the host holds B (its
+ *         event for B is created then), stands still, and after the close must count
+ *         as in stay.
+ * The default mode runs stay and partial only (its PMU counts on one cluster).
  *
  * Exit: 0 all expectations held, 1 one failed, 4 skip (mode not offered by the kernel,
  * no such cluster), 2 setup error.
@@ -173,10 +182,11 @@ static int in_error(int fd)
 }
 
 /*
- * Pinned CPU_CYCLES events on every CPU of @p, as many as it takes for one to go to
- * the error state: the first takes the cycle counter, the others the event counters.
+ * Pinned CPU_CYCLES events on the first @nr_cpus CPUs of @p, as many as it takes for
+ * one to go to the error state: the first takes the cycle counter, the others the
+ * event counters.
  */
-static void hold(const struct host_pmu *p)
+static void hold_cpus(const struct host_pmu *p, int nr_cpus)
 {
 	struct perf_event_attr attr;
 	int i, n, fd;
@@ -186,7 +196,7 @@ static void hold(const struct host_pmu *p)
 	attr.type = p->type;
 	attr.config = 0x11;	/* CPU_CYCLES */
 	attr.pinned = 1;
-	for (i = 0; i < p->nr_cpus; i++) {
+	for (i = 0; i < nr_cpus; i++) {
 		for (n = 0; n < 34; n++) {
 			fd = perf_open(&attr, p->cpus[i]);
 			if (fd < 0)
@@ -206,6 +216,11 @@ static void hold(const struct host_pmu *p)
 	}
 }
 
+static void hold(const struct host_pmu *p)
+{
+	hold_cpus(p, p->nr_cpus);
+}
+
 static void release(void)
 {
 	while (nr_host_fd)
@@ -213,7 +228,7 @@ static void release(void)
 	printf("  host: events closed\n");
 }
 
-static void recovery(struct vm *v, const struct host_pmu *b)
+static void recovery(struct vm *v, const struct host_pmu *b, const char *since)
 {
 	double t = time_to_count(v, bound_ms);
 
@@ -221,8 +236,7 @@ static void recovery(struct vm *v, const struct host_pmu *b)
 		printf("  counter counts again on %s after %.0f ms, nothing done by the guest\n",
 		       b->name, t);
 	else
-		printf("  counter still stands on %s %d ms after the host events were closed\n",
-		       b->name, bound_ms);
+		printf("  counter still stands on %s %d ms after %s\n", b->name, bound_ms, since);
 	if (expect_recover)
 		expect(t >= 0, "counts again on %s within %d ms without the guest re-enabling it",
 		       b->name, bound_ms);
@@ -249,7 +263,7 @@ static void phase_stay(struct vm *v, const struct host_pmu *b)
 	expect(d == 0, "stands still on %s while the host events hold its counters: +%llu",
 	       b->name, (unsigned long long)d);
 	release();
-	recovery(v, b);
+	recovery(v, b, "the host events were closed");
 }
 
 static void phase_hop(struct vm *v, const struct host_pmu *b, const struct host_pmu *a)
@@ -273,7 +287,61 @@ static void phase_hop(struct vm *v, const struct host_pmu *b, const struct host_
 	d = advance(v, 200);
 	expect(d == 0, "stands still again back on %s: +%llu", b->name, (unsigned long long)d);
 	release();
-	recovery(v, b);
+	recovery(v, b, "the host events were closed");
+}
+
+/*
+ * A new VM whose vCPU enters cluster B for the first time while the host events hold
+ * it: its event for B is created then, and goes to the error state at once.
+ */
+static void phase_first(const struct host_pmu *b, const struct host_pmu *a)
+{
+	struct vm v;
+	uint64_t d;
+
+	printf("\nphase first: a new VM counts on %s, then enters %s for the first time while the host holds it\n",
+	       a->name, b->name);
+	pin(a->cpus[0]);
+	if (vm_create(&v, mode, contend_guest_start, contend_guest_end - contend_guest_start))
+		die("FIXED_COUNTERS_ONLY went away");
+	vm_set_xreg(&v, 1, spin);
+	vm_set_xreg(&v, 2, 0);
+	sample(&v);
+	pin_cluster(a);
+	d = advance(&v, 200);
+	expect(d > 0, "counts on %s: +%llu", a->name, (unsigned long long)d);
+	hold(b);
+	pin_cluster(b);
+	d = advance(&v, 200);
+	expect(d == 0, "stands still on %s, entered for the first time while the host events hold its counters: +%llu",
+	       b->name, (unsigned long long)d);
+	release();
+	recovery(&v, b, "the host events were closed");
+	vm_destroy(&v);
+}
+
+/*
+ * The host events hold only the first CPU of cluster B; the vCPU runs there, then on
+ * another CPU of B, where the counters are free: no hop between PMUs, the event stays
+ * the same, and the counter should count there while the first CPU is still held.
+ */
+static void phase_partial(struct vm *v, const struct host_pmu *b)
+{
+	uint64_t d;
+
+	printf("\nphase partial: the host holds CPU %d of %s only; the vCPU moves from it to CPU %d\n",
+	       b->cpus[0], b->name, b->cpus[1]);
+	pin(b->cpus[0]);
+	d = advance(v, 200);
+	expect(d > 0, "counts on CPU %d before the host events: +%llu", b->cpus[0],
+	       (unsigned long long)d);
+	hold_cpus(b, 1);
+	d = advance(v, 200);
+	expect(d == 0, "stands still on CPU %d while the host events hold its counters: +%llu",
+	       b->cpus[0], (unsigned long long)d);
+	pin(b->cpus[1]);
+	recovery(v, b, "moving to a CPU of the same PMU whose counters are free");
+	release();
 }
 
 static void usage(const char *prog)
@@ -340,13 +408,23 @@ int main(int argc, char **argv)
 	       (unsigned long long)((pmcr >> 11) & 0x1f));
 
 	phase_stay(&v, b);
+	if (b->nr_cpus > 1)
+		phase_partial(&v, b);
+	else
+		printf("\nphase partial: not run (one CPU in %s)\n", b->name);
 	if (mode == VM_PMU_FIXED && nr_pmus > 1)
 		phase_hop(&v, b, &pmus[cluster_b ? 0 : 1]);
 	else
 		printf("\nphase hop: not run (%s)\n",
 		       nr_pmus == 1 ? "one cluster" : "KVM's default PMU counts on its cluster only");
-
 	vm_destroy(&v);
+	if (mode == VM_PMU_FIXED && nr_pmus > 1 && cluster_b != 0)
+		phase_first(b, &pmus[0]);
+	else
+		printf("\nphase first: not run (%s)\n",
+		       mode != VM_PMU_FIXED ? "KVM's default PMU counts on its cluster only" :
+		       "the VM is created on cluster B");
+
 	printf("\n%s: %d failed expectation(s)\n", failures ? "FAIL" : "PASS", failures);
 	return failures ? 1 : 0;
 }

@@ -11,14 +11,21 @@
  *   COMMAND "@topology", "@vhe" and "@bootlog" are built-in checks of the host itself:
  *   one PMU per cluster with disjoint CPUs (none on a cluster the device tree marks
  *   PMU-less), KVM in VHE mode, no splat while booting.
+ *   "@kmemleak" scans for kernel memory leaks (the debug kernel's kmemleak; skipped on a
+ *   kernel without it) and fails, printing the first leak, when it finds any.
  *   "@skip REASON..." and "@fail REASON..." report the entry as skipped or failed without
  *   running anything (the host side writes them for a program that is not built).
+ * A test still running at its timeout is killed (SIGKILL, its process group too); if it
+ * has not died KILL_WAIT_S seconds later it is stuck in the kernel: the kernel stacks of
+ * its threads and a sysrq dump of blocked tasks and CPUs are printed, it is reported
+ * "stuck in the kernel" and the plan goes on.
  * A line "#retry NAME" lets NAME, a test that only fails when the emulator's timing is
  * off, run a second time after a plain failure (not a timeout, signal or splat); the
  * result then says so. The output of each test is passed on with "# " in front, so that
  * only the rig's own result lines start with "ok" or "not ok".
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,6 +45,8 @@
 #include "host-pmu.h"
 
 #define MAX_ARGS	32
+/* How long a killed test may take to die before it counts as stuck in the kernel. */
+#define KILL_WAIT_S	20
 
 static int kmsg_fd = -1;
 static int boot_splats;
@@ -139,9 +148,27 @@ static const char *const splats[] = {
 	"possible circular locking", "possible recursive locking",
 	"inconsistent lock state", "suspicious RCU usage", "INFO: lockdep",
 	"sleeping function called from invalid context", "list_add corruption",
-	"list_del corruption", "Kernel panic", "hung_task", "soft lockup",
-	"rcu_sched detected stall", "rcu: INFO:",
+	"list_del corruption", "Kernel panic", "soft lockup",
+	"rcu_sched detected stall", "rcu: INFO:", "detected stalls", "blocked for more than",
+	"hard LOCKUP", "ODEBUG:",
 };
+
+/* Threads of tests given up on as stuck: the hung-task reports about them come later. */
+static long stuck_tids[64];
+static int nr_stuck;
+
+static int about_stuck_task(const char *msg)
+{
+	const char *p = strstr(msg, " blocked for more than");
+	int i;
+
+	while (p && p > msg && p[-1] != ':')
+		p--;
+	for (i = 0; p && p > msg && i < nr_stuck; i++)
+		if (atol(p) == stuck_tids[i])
+			return 1;
+	return 0;
+}
 
 /* Reads the kernel log records since the last call; returns how many were splats. */
 static int scan_kmsg(void)
@@ -162,6 +189,10 @@ static int scan_kmsg(void)
 		msg = strchr(rec, ';');
 		msg = msg ? msg + 1 : rec;
 		msg[strcspn(msg, "\n")] = '\0';
+		if (about_stuck_task(msg)) {
+			printf("# splat about a test given up on before: %s\n", msg);
+			continue;
+		}
 		for (i = 0; i < sizeof(splats) / sizeof(splats[0]); i++) {
 			if (strstr(msg, splats[i])) {
 				printf("# splat: %s\n", msg);
@@ -174,8 +205,104 @@ static int scan_kmsg(void)
 	return found;
 }
 
-/* Runs argv with stdout and stderr relayed as "# " lines; returns the wait status. */
-static int run(char **argv, const cpu_set_t *set, int timeout_s, int *timed_out)
+/* Passes every kernel log record since the last read on, as "# kmsg: " lines. */
+static void relay_kmsg(void)
+{
+	char rec[2048];
+
+	for (;;) {
+		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		char *msg;
+
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+		printf("# kmsg: %s\n", msg);
+	}
+	fflush(stdout);
+}
+
+/* Waits for pid until the time until; returns 1 with its status once reaped, else 0. */
+static int reap(pid_t pid, double until, int *status)
+{
+	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return 1;
+		if (now() >= until)
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/*
+ * pid did not die when killed: prints the state and kernel stack of each of its
+ * threads, then what sysrq shows of the blocked tasks (w) and the CPUs (l).
+ */
+static void dump_stuck(pid_t pid)
+{
+	char path[320], buf[4096];
+	struct dirent *d;
+	DIR *dir;
+
+	printf("# stuck: pid %d did not die %d s after SIGKILL; its threads:\n", pid,
+	       KILL_WAIT_S);
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		char *line, *save;
+		int fd;
+		ssize_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, d->d_name);
+		if (read_file(path, buf, sizeof(buf)))
+			continue;
+		/* "TID (COMM) STATE ...": up to the state */
+		line = strrchr(buf, ')');
+		if (line && line[1] && line[2])
+			line[3] = '\0';
+		printf("# stuck: task %s\n", buf);
+		if (nr_stuck < (int)(sizeof(stuck_tids) / sizeof(stuck_tids[0])))
+			stuck_tids[nr_stuck++] = atol(d->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stack", pid, d->d_name);
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n < 0) {
+			printf("# stuck:   (no %s: %s)\n", path, strerror(errno));
+			continue;
+		}
+		buf[n] = '\0';
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			printf("# stuck:   %s\n", line);
+	}
+	if (dir)
+		closedir(dir);
+	fflush(stdout);
+	if (access("/proc/sysrq-trigger", W_OK) == 0) {
+		write_file("/proc/sysrq-trigger", "w");
+		write_file("/proc/sysrq-trigger", "l");
+		relay_kmsg();
+	}
+}
+
+/*
+ * Runs argv with stdout and stderr relayed as "# " lines; returns the wait status.
+ * *timed_out: killed at its timeout; *stuck: not dead KILL_WAIT_S s after that.
+ */
+static int run(char **argv, const cpu_set_t *set, int timeout_s, int *timed_out,
+	       int *stuck)
 {
 	double deadline = now() + timeout_s;
 	char buf[4096], line[4096];
@@ -184,6 +311,8 @@ static int run(char **argv, const cpu_set_t *set, int timeout_s, int *timed_out)
 	pid_t pid;
 
 	*timed_out = 0;
+	*stuck = 0;
+	status = 0;
 	if (pipe2(pfd, O_CLOEXEC))
 		return -1;
 	pid = fork();
@@ -232,7 +361,17 @@ static int run(char **argv, const cpu_set_t *set, int timeout_s, int *timed_out)
 		printf("# %s\n", line);
 	}
 	close(pfd[0]);
-	waitpid(pid, &status, 0);
+	/* Its output ended: it exits, or runs on silently until its deadline. */
+	if (!*timed_out && !reap(pid, deadline, &status)) {
+		*timed_out = 1;
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	if (*timed_out && !reap(pid, now() + KILL_WAIT_S, &status)) {
+		scan_kmsg();	/* a hung-task report says the same; it fails the test */
+		dump_stuck(pid);
+		*stuck = 1;
+	}
 	kill(-pid, SIGKILL);	/* stray children of the test */
 	return status;
 }
@@ -342,6 +481,52 @@ static int check_vhe(void)
 	return ok;
 }
 
+/*
+ * kmemleak (the debug kernel): two scans (an object is reported once it was found
+ * unreferenced and unchanged in two scans, and older than 5 s), then the report.
+ * Returns 1 when clean, 0 on leaks (the first one printed), -1 without kmemleak.
+ */
+#define KMEMLEAK "/sys/kernel/debug/kmemleak"
+static int check_kmemleak(void)
+{
+	char buf[4096], *line, *save;
+	int fd, leaks = 0, shown = 0, i;
+	FILE *f;
+
+	if (access(KMEMLEAK, F_OK))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		if (i)
+			sleep(6);
+		fd = open(KMEMLEAK, O_WRONLY);
+		if (fd < 0 || write(fd, "scan", 4) != 4) {
+			printf("# kmemleak: scan: %s (kmemleak disabled itself? see the log)\n",
+			       strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return 0;
+		}
+		close(fd);
+	}
+	f = fopen(KMEMLEAK, "r");
+	if (!f) {
+		printf("# kmemleak: %s\n", strerror(errno));
+		return 0;
+	}
+	while (fgets(buf, sizeof(buf), f)) {
+		line = strtok_r(buf, "\n", &save);
+		if (!line)
+			continue;
+		if (strstr(line, "unreferenced object"))
+			leaks++;
+		if (leaks == 1 && shown++ < 60)
+			printf("# kmemleak: %s\n", line);
+	}
+	fclose(f);
+	printf("# kmemleak: %d suspected leak(s)%s\n", leaks, leaks > 1 ? ", the first above" : "");
+	return !leaks;
+}
+
 static int kernel_arg(const char *key, int dflt)
 {
 	char cmdline[1024], *p;
@@ -357,6 +542,7 @@ static void setup(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);	/* kmemleak */
 	mkdir("/tmp", 01777);
 	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
 	mkdir("/dev/shm", 01777);
@@ -407,7 +593,7 @@ int main(void)
 	for (i = 0; i < n; i++) {
 		char *name, *tmo, *cpus, *save;
 		const char *why = NULL;
-		int argc = 0, status = 0, timed_out = 0, ok, r, retried = 0, splats;
+		int argc = 0, status = 0, timed_out = 0, stuck = 0, ok, r, retried = 0, splats;
 		cpu_set_t set;
 		double t0;
 
@@ -449,24 +635,36 @@ int main(void)
 			ok = check_vhe();
 		else if (!strcmp(argv[0], "@bootlog"))
 			ok = !boot_splats;
-		else
-			ok = (status = run(argv, &set, atoi(tmo), &timed_out)) == 0;
+		else if (!strcmp(argv[0], "@kmemleak")) {
+			ok = check_kmemleak();
+			if (ok < 0) {
+				scan_kmsg();
+				printf("ok %d %s # SKIP no kmemleak in this kernel\n", i + 1, name);
+				continue;
+			}
+		} else
+			ok = (status = run(argv, &set, atoi(tmo), &timed_out, &stuck)) == 0;
 		splats = scan_kmsg();
 		if (!ok && !timed_out && !splats && WIFEXITED(status) &&
 		    WEXITSTATUS(status) != 4 && may_retry(name)) {
 			printf("# ---- %s failed (exit %d): running it once more\n", name,
 			       WEXITSTATUS(status));
 			retried = 1;
-			ok = (status = run(argv, &set, atoi(tmo), &timed_out)) == 0;
+			ok = (status = run(argv, &set, atoi(tmo), &timed_out, &stuck)) == 0;
 			splats = scan_kmsg();
 		}
 		printf("# time: %.1f s\n", now() - t0);
-		if (splats) {
+		if (stuck) {
+			printf("not ok %d %s # timed out after %s s, stuck in the kernel (alive %d s after SIGKILL)\n",
+			       i + 1, name, tmo, KILL_WAIT_S);
+		} else if (splats) {
 			printf("not ok %d %s # kernel splat\n", i + 1, name);
 		} else if (timed_out) {
 			printf("not ok %d %s # timed out after %s s\n", i + 1, name, tmo);
 		} else if (WIFEXITED(status) && WEXITSTATUS(status) == 4) {
 			printf("ok %d %s # SKIP\n", i + 1, name);
+		} else if (!ok && !strcmp(argv[0], "@kmemleak")) {
+			printf("not ok %d %s # kernel memory leak(s)\n", i + 1, name);
 		} else if (!ok) {
 			if (WIFSIGNALED(status))
 				printf("not ok %d %s # signal %d\n", i + 1, name, WTERMSIG(status));

@@ -1,7 +1,7 @@
 #!/bin/bash
 # build-kernel.sh: configure (allnoconfig + rig/kernel.config) and build Image in
-# build/$BASE/kernel, with ccache. Incremental: re-configures only when the fragment
-# changed. TREE=base: the base without the series, from a worktree at tag base
+# build/$BASE/kernel (VARIANT=perf|debug: kernel-perf, kernel-debug), with ccache.
+# Incremental: re-configures only when the fragment changed. TREE=base: the base without the series, from a worktree at tag base
 # (build/$BASE/linux-base, moved along when the base is re-created), in kernel-base.
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -14,12 +14,16 @@ if [ "${TREE:-}" = base ]; then
 		git -C "$tree" checkout -q --detach base
 	fi
 fi
-if [ "${VARIANT:-}" = perf ]; then
-	sed '/^# Cheap debug options/,$d' "$top/rig/kernel.config" >"$kobj/fragment"
-	frag=$kobj/fragment
-fi
+# VARIANT=perf: rig/kernel.config without its debug options (from the line "# Cheap
+# debug options" on); VARIANT=debug: rig/kernel.config and rig/kernel-debug.config.
+case "${VARIANT:-}" in
+perf)	sed '/^# Cheap debug options/,$d' "$top/rig/kernel.config" >"$kobj/fragment"
+	frag=$kobj/fragment ;;
+debug)	cat "$top/rig/kernel.config" "$top/rig/kernel-debug.config" >"$kobj/fragment"
+	frag=$kobj/fragment ;;
+esac
 if [ ! -f "$kobj/.config" ] || ! cmp -s "$frag" "$kobj/.config.fragment"; then
-	say "configuring: allnoconfig + rig/kernel.config"
+	say "configuring: allnoconfig + rig/kernel.config${VARIANT:+ (VARIANT=$VARIANT)}"
 	kmake KCONFIG_ALLCONFIG="$frag" allnoconfig >/dev/null
 	bad=0
 	while IFS= read -r line; do

@@ -24,7 +24,13 @@ pdir_rel=${pdir#$top/}/
 build=$root/$base
 build_rel=${build#$top/}
 tree=$build/linux
-# VARIANT=perf: the same kernel without the debug options, for cost figures.
+# VARIANT=perf: the same kernel without the debug options, for cost figures;
+# VARIANT=debug: with KASAN, kmemleak and debug objects as well (rig/kernel-debug.config).
+case "${VARIANT:-}" in
+"" | perf | debug) ;;
+*)	echo "VARIANT must be perf or debug (or empty), not '$VARIANT'" >&2
+	exit 2 ;;
+esac
 kobj=$build/kernel${VARIANT:+-$VARIANT}
 selftests=$build/selftests
 # TREE=base: the pristine base, without the series, in a worktree of its own

@@ -15,6 +15,13 @@
 # SHOW=results (default) streams the result lines, SHOW=output the tests' own output.
 # ICOUNT=1 runs QEMU with -icount shift=0: virtual time counts instructions, one
 # nanosecond each, so in-guest timings are instruction counts, the same on any machine.
+# A host-side watchdog kills QEMU when the serial log shows no new result line for the
+# plan's largest test timeout plus 120 s (RIG_WATCHDOG_S overrides): /init gives up on a
+# test at its timeout (and on a test stuck in the kernel 20 s later), so a longer silence
+# means /init itself or the whole guest hangs, and the boot then costs minutes, not the
+# sum of the plan's timeouts. Before killing it sends sysrq over the serial line (a break
+# then "9", "w", "l": console loglevel, blocked tasks, CPU backtraces) so that the log
+# says where the guest hung.
 # Exit status: 0 when nothing failed.
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -42,18 +49,66 @@ bash "$top/rig/make-initramfs.sh" "$plan" "$initrd"
 # Time limit: the plan's own limits, plus boot and power-off.
 limit=$(grep -v '^#' "$plan" | awk '{ t += $2 } END { print t + 60 }')
 names=$(grep -v '^#' "$plan" | awk 'NF { print $1 }')
+wd=${RIG_WATCHDOG_S:-$(grep -v '^#' "$plan" | awk 'NF && $2 > m { m = $2 } END { print m + 120 }')}
+pidfile=$build/qemu-${run#$base-}.pid wdmark=$build/watchdog-${run#$base-}
+rm -f "$pidfile" "$wdmark"
+# watchdog: kills QEMU once no result line came for $wd seconds (see above).
+watchdog() {
+	local last=-1 idle=0 n pid
+	while sleep 5; do
+		pid=$(cat "$pidfile" 2>/dev/null) || continue
+		n=$(grep -cE '^(not )?ok [0-9]+ ' "$log" 2>/dev/null || true)
+		if [ "$n" != "$last" ]; then
+			last=$n idle=0
+			continue
+		fi
+		idle=$((idle + 5))
+		[ $idle -ge "$wd" ] || continue
+		echo "run-guest: no result line for ${idle}s (watchdog ${wd}s): sysrq dump, then QEMU is killed" >&2
+		echo "$idle" >"$wdmark"
+		# sysrq through a serial break (QEMU's mux: Ctrl-A b): 9 = console loglevel 9,
+		# w = blocked tasks, l = backtraces of the CPUs.
+		for k in 9 w l; do
+			printf '\001b' >&3
+			sleep 1
+			printf '%s' "$k" >&3
+			sleep 4
+		done
+		sleep 10
+		kill "$pid" 2>/dev/null
+		sleep 10
+		kill -9 "$pid" 2>/dev/null
+		return
+	done
+}
 
 say "booting $build_rel/$(basename "$kobj") ($(git -C "$tree" log -1 --format=%s base), $(git -C "$tree" rev-list --count base..HEAD) patch(es)) on topology $topo ($smp CPUs) with ${plan#$top/}${PART:+ (part $PART)} (limit ${limit}s)"
 set +e
+# QEMU's stdin: a FIFO the watchdog writes sysrq requests to (fd 3 keeps it open).
+fifo=$build/qemu-${run#$base-}.in
+rm -f "$fifo" && mkfifo "$fifo" && exec 3<>"$fifo"
+watchdog &
+wdpid=$!
 timeout -k 10 "$limit" qemu-system-aarch64 $qemu_machine ${ICOUNT:+-icount shift=0} -nographic -nic none \
-	-monitor none -no-reboot -kernel "$image" -initrd "$initrd" -dtb "$dtb" \
-	-append "console=ttyAMA0 rdinit=/init panic=-1 rig.pmus=$topo" </dev/null 2>&1 |
+	-monitor none -chardev stdio,id=con,mux=on,signal=off -serial chardev:con \
+	-pidfile "$pidfile" -no-reboot -kernel "$image" -initrd "$initrd" -dtb "$dtb" \
+	-append "console=ttyAMA0 rdinit=/init panic=-1 rig.pmus=$topo" <"$fifo" 2>&1 |
 	stdbuf -oL tr -d '\r' | tee "$log" | case "$show" in
 		output) sed -un 's/^# \{0,1\}//p' ;;
 		*) grep --line-buffered -E '^(not )?ok [0-9]+ ' ;;
 	esac
 qemu_rc=${PIPESTATUS[0]}
+kill "$wdpid" 2>/dev/null
+wait "$wdpid" 2>/dev/null
+exec 3>&-
+rm -f "$fifo" "$pidfile"
 set -e
+why="qemu exit $qemu_rc"
+if [ -f "$wdmark" ]; then
+	why="killed by the host watchdog: no result line for $(cat "$wdmark")s"
+	printf '\n# run-guest: %s\n' "$why" >>"$log"
+	rm -f "$wdmark"
+fi
 
 ktap=$(sed -n 's/^#ktap[[:space:]]\{1,\}//p' "$plan")
 
@@ -90,7 +145,7 @@ for n in $names; do
 	"not ok "*) st=fail ;;
 	"ok "*" # SKIP"*) st=skip ;;
 	"ok "*) st=pass ;;
-	*) st=fail detail="no result (qemu exit $qemu_rc; see ${log#$top/})" ;;
+	*) st=fail detail="no result ($why; see ${log#$top/})" ;;
 	esac
 	# A #ktap test that did not run (skipped: not built on a stock tree, no such
 	# cluster) has no scenario results: its own result stands.
@@ -112,7 +167,7 @@ for n in $names; do
 	printf '%s\t%s\t%s\n' "$run:$n" "$st" "$detail" >>"$res"
 done
 grep -q '^# rig: plan done' "$log" || {
-	echo "run-guest: the guest did not finish its plan (qemu exit $qemu_rc); log: $log" >&2
+	echo "run-guest: the guest did not finish its plan ($why); log: $log" >&2
 	fail=1
 }
 exit $fail

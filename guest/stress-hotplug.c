@@ -2,9 +2,12 @@
 /*
  * stress-hotplug: CPU hotplug under a VM with KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY.
  *
- * The vCPU thread hops over every online CPU of every cluster, running the guest of
- * pmu-hop (which reads PMCCNTR_EL0 and spins) twice per hop, and asserts that the
- * counter advanced. The main thread meanwhile takes a whole cluster (one of those
+ * The vCPU thread hops over every online CPU of every cluster, running two VMs per
+ * hop, and asserts that their counters advanced: the guest of pmu-hop (it reads
+ * PMCCNTR_EL0 and spins; two samples), and a guest that writes PMCCNTR_EL0 just below
+ * the 32-bit wrap before each sample, with the overflow interrupt enabled
+ * (stress-hotplug-guest.S: a counter write and an overflow each time); every round
+ * that went past the wrap must have set the overflow flag (PMOVSSET_EL0). The main thread meanwhile takes a whole cluster (one of those
  * without CPU 0, in turn) off line and back, -n times:
  *  - even cycles ("clean"): the vCPU thread's affinity is narrowed to the CPUs that stay
  *    on line first (from the main thread: a migration in the middle of KVM_RUN);
@@ -13,7 +16,7 @@
  * While the cluster is off line a second VM sets the attribute (which must work: the
  * -ENODEV check only looks at the online CPUs, and those all have a PMU) and runs once.
  * Once the cluster is back on line, the vCPU thread is pinned to each of its CPUs and
- * the counter must count there, on both VMs (the second one's event for that PMU is
+ * the counter must count there, on all three VMs (the second one's event for that PMU is
  * created only then). /init fails the test on any kernel splat; leaks are for the debug
  * plan's @kmemleak, which runs after it.
  *
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +42,7 @@
 #include "vmm.h"
 
 extern const char pmu_hop_guest_start[], pmu_hop_guest_end[];
+extern const char stress_hotplug_guest_start[], stress_hotplug_guest_end[];
 
 static unsigned long spin = 500000;
 static int cycles = 6, use_default;
@@ -53,9 +58,9 @@ static int target;		/* the cluster last brought back */
 static int stop;
 static pid_t vcpu_tid;
 static int failures;
-static long hops[MAX_PMUS], forced_runs;
+static long hops[MAX_PMUS], forced_runs, wraps, wrap_ovf;
 
-static struct vm vm;
+static struct vm vm, vmw;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
@@ -102,12 +107,41 @@ static int cluster_of(int cpu)
 	return -1;
 }
 
-/* Two samples of the guest where the thread runs; what the counter advanced. */
+/*
+ * What the counter advanced where the thread runs: between two samples of the guest
+ * of pmu-hop, or in one round of the wrapping guest (vmw), which says it itself.
+ */
 static int64_t sample(struct vm *v, const char *where)
 {
 	uint64_t a, b;
 	int fcpu;
 
+	if (v == &vmw) {
+		/* PMOVSSET_EL0: the guest clears the flag after this exit. */
+		struct kvm_one_reg r = {
+			.id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM64_SYSREG |
+			      (3ULL << KVM_REG_ARM64_SYSREG_OP0_SHIFT) |
+			      (3ULL << KVM_REG_ARM64_SYSREG_OP1_SHIFT) |
+			      (9ULL << KVM_REG_ARM64_SYSREG_CRN_SHIFT) |
+			      (12ULL << KVM_REG_ARM64_SYSREG_CRM_SHIFT) |
+			      (3ULL << KVM_REG_ARM64_SYSREG_OP2_SHIFT),
+			.addr = (uint64_t)(unsigned long)&b,
+		};
+
+		if (vm_run(v, &a, &fcpu)) {
+			fail("%s: KVM_EXIT_FAIL_ENTRY on CPU %d", where, fcpu);
+			return 0;
+		}
+		if (ioctl(v->vcpu, KVM_GET_ONE_REG, &r))
+			die("KVM_GET_ONE_REG PMOVSSET_EL0");
+		wraps++;
+		if (b & (1ULL << 31))
+			wrap_ovf++;
+		else if ((int64_t)a > 0x10000)
+			fail("%s (now on CPU %d): the wrapping VM's counter went %lld past the wrap without an overflow",
+			     where, sched_getcpu(), (long long)a - 0x10000);
+		return (int64_t)a;
+	}
 	if (vm_run(v, &a, &fcpu) || vm_run(v, &b, &fcpu)) {
 		fail("%s: KVM_EXIT_FAIL_ENTRY on CPU %d", where, fcpu);
 		return 0;
@@ -183,6 +217,7 @@ static void *vcpu_thread(void *arg)
 
 		if (check >= 0) {
 			verify_cluster(&vm, check, "hopping VM");
+			verify_cluster(&vmw, check, "wrapping VM");
 			pthread_mutex_lock(&lock);
 			verified++;
 			pthread_cond_broadcast(&cond);
@@ -202,6 +237,10 @@ static void *vcpu_thread(void *arg)
 		if (d <= 0)
 			fail("%s (now on CPU %d): the counter did not count (%lld)", where,
 			     sched_getcpu(), (long long)d);
+		d = sample(&vmw, where);
+		if (d <= 0)
+			fail("%s (now on CPU %d): the wrapping VM's counter did not count (%lld)",
+			     where, sched_getcpu(), (long long)d);
 	}
 	return NULL;
 }
@@ -279,6 +318,10 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	vm_set_xreg(&vm, 1, spin);
+	if (vm_create(&vmw, mode, stress_hotplug_guest_start,
+		      stress_hotplug_guest_end - stress_hotplug_guest_start))
+		die("wrapping VM: the attribute is gone");
+	vm_set_xreg(&vmw, 1, spin);
 	printf("hopping VM: %s, vCPU initialised on CPU %d\n",
 	       use_default ? "KVM's default PMU (-d: expected to fail)" :
 	       "FIXED_COUNTERS_ONLY", pmus[0].cpus[0]);
@@ -364,6 +407,7 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&lock);
 	pthread_join(th, NULL);
 	vm_destroy(&vm);
+	vm_destroy(&vmw);
 
 	online_cpus(&cl);
 	if (!CPU_EQUAL(&cl, &online))
@@ -373,6 +417,7 @@ int main(int argc, char **argv)
 		printf(" %ld", hops[k]);
 	printf("; runs held on a dying cluster: %ld; clusters checked back on line: %d of %d\n",
 	       forced_runs, verified, cycles);
+	printf("wrapping VM: %ld of %ld rounds overflowed\n", wrap_ovf, wraps);
 	if (verified != cycles)
 		fail("%d of %d clusters checked back on line", verified, cycles);
 	for (k = 0; k < nr_pmus; k++) {

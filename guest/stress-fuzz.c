@@ -801,6 +801,16 @@ static void *fuzzer(void *arg)
 			atomic_fetch_add(&v->nr_inflight, 1);
 		err = ioctl(v->vcpu[c], req, &a) ? errno : 0;
 		check_result(op, v, c, attr, ran, &p, err);
+		/* A's and B's vCPU 0 were given PPI 23 before they ran: GET must say so. */
+		if (op == OP_GET && attr == KVM_ARM_VCPU_PMU_V3_IRQ && !err && v->run_early &&
+		    c == 0 && p.addr == (uint64_t)(unsigned long)buf) {
+			int irq;
+
+			memcpy(&irq, buf, sizeof(irq));
+			if (irq != PMU_PPI)
+				violation("GET IRQ on VM %s vCPU 0: %d, set to %d before it ran",
+					  v->name, irq, PMU_PPI);
+		}
 		if (op == OP_SET && attr == KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS)
 			atomic_fetch_sub(&v->nr_inflight, 1);
 		pthread_rwlock_unlock(&v->lock);

@@ -4,11 +4,13 @@
  *
  * The vCPU thread hops over every online CPU of every cluster, running two VMs per
  * hop, and asserts that their counters advanced: the guest of pmu-hop (it reads
- * PMCCNTR_EL0 and spins; two samples), and a guest that writes PMCCNTR_EL0 just below
- * the 32-bit wrap before each sample, with the overflow interrupt enabled
- * (stress-hotplug-guest.S: a counter write and an overflow each time); every round
- * that went past the wrap must have set the overflow flag (PMOVSSET_EL0). The main thread meanwhile takes a whole cluster (one of those
- * without CPU 0, in turn) off line and back, -n times:
+ * PMCCNTR_EL0 and spins; two samples), and a "wrapping" guest that writes PMCCNTR_EL0
+ * just below the 32-bit wrap before each sample, with the overflow interrupt enabled
+ * (stress-hotplug-guest.S: a counter write and an overflow each round), its vCPU
+ * initialised on the last cluster (KVM's default PMU is one that goes off line); every
+ * round that went past the wrap must have set the overflow flag (PMOVSSET_EL0.C).
+ * The main thread meanwhile takes a whole cluster (one of those without CPU 0, in
+ * turn) off line and back, -n times:
  *  - even cycles ("clean"): the vCPU thread's affinity is narrowed to the CPUs that stay
  *    on line first (from the main thread: a migration in the middle of KVM_RUN);
  *  - odd cycles ("forced"): the vCPU thread is pinned to the cluster itself when it
@@ -318,13 +320,15 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	vm_set_xreg(&vm, 1, spin);
+	/* The wrapping VM's default PMU is the last cluster's, which goes off line. */
+	pin(pmus[nr_pmus - 1].cpus[0]);
 	if (vm_create(&vmw, mode, stress_hotplug_guest_start,
 		      stress_hotplug_guest_end - stress_hotplug_guest_start))
 		die("wrapping VM: the attribute is gone");
 	vm_set_xreg(&vmw, 1, spin);
-	printf("hopping VM: %s, vCPU initialised on CPU %d\n",
+	printf("hopping VM: %s, vCPU initialised on CPU %d; wrapping VM: on CPU %d\n",
 	       use_default ? "KVM's default PMU (-d: expected to fail)" :
-	       "FIXED_COUNTERS_ONLY", pmus[0].cpus[0]);
+	       "FIXED_COUNTERS_ONLY", pmus[0].cpus[0], pmus[nr_pmus - 1].cpus[0]);
 	unpin();
 	allowed = online;
 	if (pthread_create(&th, NULL, vcpu_thread, NULL))

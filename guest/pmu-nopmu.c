@@ -20,12 +20,15 @@
  *                     enabling the counter on a PMU-less CPU first (its first entry): it
  *                     must count once the vCPU runs on a PMU CPU
  *  strict_first_nopmu the same with KVM_ARM_VCPU_PMU_V3_STRICT (no default PMU)
+ *  strict_thread_nopmu STRICT too: the counter counts on a PMU CPU, then KVM_RUN moves
+ *                     to another thread on a PMU-less CPU and back: it must count again
  *
  * -e ERRNO: the errno attr_enodev expects (default ENODEV; for showing it fail).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +293,74 @@ static void first_nopmu(const char *name, int strict, int has_attr, int can_offl
 	result(name, !!bad, NULL);
 }
 
+#ifdef KVM_ARM_VCPU_PMU_V3_STRICT
+/* A KVM_RUN from another thread, pinned to the PMU-less CPU. */
+struct other_run {
+	struct vm *v;
+	uint64_t d;
+	int refused;
+};
+
+static void *other_thread(void *arg)
+{
+	struct other_run *o = arg;
+
+	o->refused = sample(o->v, nopmu_cpu, &o->d);
+	return NULL;
+}
+
+/*
+ * STRICT and the attribute set with the PMU-less CPUs off line, those back on line;
+ * the guest counts on a PMU CPU, then KVM_RUN moves to another thread, on a PMU-less
+ * CPU (KVM makes the counter's events anew for the new thread there): back on the
+ * first thread, on a PMU CPU, the counter must count again.
+ */
+static void strict_thread_nopmu(int has_attr, int can_offline)
+{
+	const char *name = "strict_thread_nopmu";
+	struct other_run o;
+	pthread_t th;
+	struct vm v;
+	uint64_t d;
+	int r, bad;
+
+	if (!has_attr) {
+		result(name, 4, "the kernel does not offer the attribute");
+		return;
+	}
+	if (!can_offline) {
+		result(name, 4, "a PMU-less CPU cannot go off line");
+		return;
+	}
+	pin(pmu_cpu);
+	if (set_nopmu_online(0))
+		die("offlining the PMU-less CPUs");
+	r = vm_open(&v, 1);
+	if (!r)
+		r = set_fixed(&v);
+	if (set_nopmu_online(1))
+		die("onlining the PMU-less CPUs");
+	bad = check(!r, "STRICT, then SET with the PMU-less CPUs off line: %s", strerror(r));
+	if (!r) {
+		vm_finish(&v);
+		bad += check(!sample(&v, pmu_cpu, &d), "refused on PMU CPU %d", pmu_cpu) ||
+		       check(d > 0, "no count on PMU CPU %d", pmu_cpu);
+		o.v = &v;
+		printf("  KVM_RUN from another thread:\n");
+		if (pthread_create(&th, NULL, other_thread, &o))
+			die("pthread_create");
+		pthread_join(th, NULL);
+		bad += check(!o.refused, "refused on PMU-less CPU %d", nopmu_cpu);
+		printf("  KVM_RUN from the first thread again:\n");
+		bad += check(!sample(&v, pmu_cpu, &d), "refused on PMU CPU %d", pmu_cpu) ||
+		       check(d > 0, "no count on PMU CPU %d after a thread change on PMU-less CPU %d",
+			     pmu_cpu, nopmu_cpu);
+	}
+	vm_close(&v);
+	result(name, !!bad, NULL);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	int opt, has_attr, r, bad, can_offline = 1, cpu;
@@ -311,12 +382,13 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	find_pmus();
 	uncovered_cpus(&nopmu);
-	printf("1..6\n");
+	printf("1..7\n");
 	if (!CPU_COUNT(&nopmu)) {
 		const char *n[] = { "attr_enodev", "default_pmu", "init_on_nopmu", "offline_set",
-				    "first_nopmu", "strict_first_nopmu" };
+				    "first_nopmu", "strict_first_nopmu",
+				    "strict_thread_nopmu" };
 
-		for (r = 0; r < 6; r++)
+		for (r = 0; r < 7; r++)
 			result(n[r], 4, "every online CPU has a PMU");
 		return 4;
 	}
@@ -393,8 +465,10 @@ int main(int argc, char **argv)
 	first_nopmu("first_nopmu", 0, has_attr, can_offline);
 #ifdef KVM_ARM_VCPU_PMU_V3_STRICT
 	first_nopmu("strict_first_nopmu", 1, has_attr, can_offline);
+	strict_thread_nopmu(has_attr, can_offline);
 #else
 	result("strict_first_nopmu", 4, "the kernel has no KVM_ARM_VCPU_PMU_V3_STRICT");
+	result("strict_thread_nopmu", 4, "the kernel has no KVM_ARM_VCPU_PMU_V3_STRICT");
 #endif
 	printf("# %d passed, %d failed, %d skipped\n", passed, failed, nr_test - passed - failed);
 	return failed ? 1 : passed ? 0 : 4;

@@ -24,7 +24,8 @@ gc stress-migrate "$top/guest/stress-migrate.c" "$top/guest/stress-migrate-guest
 gc stress-life "$top/guest/stress-life.c" "$top/guest/stress-migrate-guest.S" $multi
 gc stress-release "$top/guest/stress-release.c" "$top/guest/stress-release-guest.S" $multi
 hp="$top/guest/cpu-hotplug.c"
-gc pmu-nopmu "$top/guest/pmu-nopmu.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$hp" "$pmu"
+gc pmu-nopmu "$top/guest/pmu-nopmu.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$hp" "$pmu" \
+	-pthread
 gc stress-hotplug "$top/guest/stress-hotplug.c" "$top/guest/pmu-hop-guest.S" \
 	"$top/guest/stress-hotplug-guest.S" "$top/guest/vmm.c" "$hp" "$pmu" -pthread
 gc stress-contend "$top/guest/stress-contend.c" "$top/guest/vmm.c" "$pmu"

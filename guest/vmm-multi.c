@@ -248,6 +248,8 @@ static void *runner_main(void *arg)
 
 	r->tid = gettid();
 	while (!r->stop) {
+		double start = now_s();
+
 		ret = mvm_run(m, r->idx, &val);
 		if (ret != RUN_DOORBELL) {
 			pthread_mutex_lock(&r->lock);
@@ -269,10 +271,10 @@ static void *runner_main(void *arg)
 		} else if (val <= r->last) {
 			r->stalls++;
 			r->stall_cpu_mask |= 1ULL << (sched_getcpu() & 63);
-		} else if (val - r->last > (uint64_t)((t - r->last_t) * 1.25e9) + JUMP_SLACK) {
+		} else if (val - r->last > (uint64_t)((t - r->last_start) * 1.25e9) + JUMP_SLACK) {
 			if (!r->jumps++) {
 				r->jump = val - r->last;
-				r->jump_ns = (uint64_t)((t - r->last_t) * 1e9);
+				r->jump_ns = (uint64_t)((t - r->last_start) * 1e9);
 				r->jump_seq = r->seq;
 				r->jump_cpus[0] = r->cpu;
 				r->jump_cpus[1] = sched_getcpu();
@@ -280,7 +282,7 @@ static void *runner_main(void *arg)
 			}
 		}
 		r->last = val;
-		r->last_t = t;
+		r->last_start = start;
 		r->last_cnt = mvm_slot(m, r->idx)[8];
 		r->seq++;
 		r->cpu = sched_getcpu();

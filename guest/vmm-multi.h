@@ -73,12 +73,16 @@ struct runner {
 	/*
 	 * Growth faster than the clock between two reports: QEMU's cycle counter runs at
 	 * 1 GHz of virtual time, so more than 1.25 cycles per ns (and JUMP_SLACK) is a
-	 * count added twice. The first one is kept.
+	 * count added twice. The time is from the start of the KVM_RUN that returned the
+	 * previous report (its value was read inside it) to the return of this one: without
+	 * -icount QEMU's virtual time is the real clock, and a QEMU thread the machine
+	 * deschedules while its CPU is at guest EL1 counts that time too, even between the
+	 * guest's read and its exit. The first one is kept.
 	 */
 	uint64_t jumps, jump, jump_ns, jump_seq;
 	uint64_t last_cnt, jump_span;	/* guest CNTVCT_EL0 ticks over the jump's reads */
 	int jump_cpus[2];	/* the thread's CPU at the report before, at the jump */
-	double last_t;
+	double last_start;	/* when the KVM_RUN of the last report began */
 	int cpu;		/* sched_getcpu() after the last exit */
 	int end;		/* how it ended: 0 (told to), -errno, or RUN_* */
 	uint64_t exit_reason;

@@ -174,8 +174,10 @@ int main(int argc, char **argv)
 			sem_fail = 1;
 		}
 	}
-	printf("%s 1 survives\n", survived ? "ok" : "not ok");
-	printf("%s 2 semantics\n", sem_fail ? "not ok" : "ok");
+	printf("%s 1 survives%s\n", survived ? "ok" : "not ok",
+	       survived ? "" : " # a vCPU stopped or made no progress");
+	printf("%s 2 semantics%s\n", sem_fail ? "not ok" : "ok",
+	       sem_fail ? " # a check of the guest failed (see above)" : "");
 	mvm_destroy(&m);
 	return survived && !sem_fail ? 0 : 1;
 usage:

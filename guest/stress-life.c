@@ -4,12 +4,11 @@
  * the guest of stress-migrate (stress-migrate-guest.S: reads PMCCNTR_EL0, checks that it
  * never goes backwards, reports it through a doorbell). Scenarios (KTAP results):
  *
- *   reset          a vCPU that ran on every cluster is reset (KVM_ARM_VCPU_INIT again;
- *                  with --reset-write PMCCNTR_EL0 is then written through
- *                  KVM_SET_ONE_REG, as a VMM restoring its state would) and run again,
- *                  twice: it counts on every cluster. Measured: it does not count
- *                  after the reset even with KVM's default PMU on the first cluster, on
- *                  stock 6.12 too, so the plans leave it out (--skip reset)
+ *   reset          a vCPU that ran on every cluster is reset (KVM_ARM_VCPU_INIT again,
+ *                  after completing its pending doorbell exit; with --reset-write
+ *                  PMCCNTR_EL0 is then written through KVM_SET_ONE_REG, as a VMM
+ *                  restoring its state would) and run again, twice: it counts on every
+ *                  cluster
  *   thread_change  a vCPU run on every cluster by a thread that then exits is run by
  *                  another thread, then by a third: each counts on every cluster (the
  *                  events were the first thread's)

@@ -191,6 +191,17 @@ int mvm_create(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t 
 
 void mvm_reset_vcpu(struct mvm *m, int i, uint64_t spin, uint64_t per_report)
 {
+	struct kvm_run *r = m->vcpu[i].run;
+
+	/*
+	 * The doorbell exit is an MMIO write that KVM completes (stepping the PC over the
+	 * store) on the next KVM_RUN: complete it now, without entering the guest, or it
+	 * would step over the first instruction after the reset.
+	 */
+	r->immediate_exit = 1;
+	if (!ioctl(m->vcpu[i].fd, KVM_RUN, 0) || errno != EINTR)
+		die("KVM_RUN with immediate_exit on vCPU %d", i);
+	r->immediate_exit = 0;
 	if (ioctl(m->vcpu[i].fd, KVM_ARM_VCPU_INIT, &m->init))
 		die("KVM_ARM_VCPU_INIT again on vCPU %d", i);
 	mvm_set_entry(m, i, spin, per_report);

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 #include "vmm-multi.h"
@@ -43,6 +44,7 @@ static const struct option opts[] = {
 	{ "expect-stop", no_argument, NULL, 'x' },
 	{ "hop-us", required_argument, NULL, 'H' },
 	{ "stay", required_argument, NULL, 'C' },
+	{ "inject", required_argument, NULL, 'I' },
 	{ }
 };
 
@@ -70,10 +72,32 @@ static void result(int n, const char *name, int ok, const char *fmt, ...)
 		failed = 1;
 }
 
+/*
+ * --inject: shows that the checks fail when the count is wrong, with no kernel bug:
+ * vCPU 0's PMCCNTR_EL0 is set back by 10^9 cycles (monotonic fails) or forward by 10^11
+ * (rate fails) through KVM_SET_ONE_REG while its thread runs it.
+ */
+static void inject_fault(struct mvm *m, int how)
+{
+	uint64_t val;
+	struct kvm_one_reg reg = { .id = ARM64_SYS_REG(3, 3, 9, 13, 0),
+				   .addr = (uint64_t)(unsigned long)&val };
+
+	if (ioctl(m->vcpu[0].fd, KVM_GET_ONE_REG, &reg))
+		die("KVM_GET_ONE_REG PMCCNTR_EL0");
+	val = how < 0 ? val - 1000000000ULL : val + 100000000000ULL;
+	if (ioctl(m->vcpu[0].fd, KVM_SET_ONE_REG, &reg))
+		die("KVM_SET_ONE_REG PMCCNTR_EL0");
+	printf("# injected: vCPU 0's PMCCNTR_EL0 set %s to %#llx\n",
+	       how < 0 ? "back" : "forward", (unsigned long long)val);
+	usleep(200000);
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [--pmu default|fixed] [--seconds S] [--vcpus N] [--seed N]\n"
-		"       [--spin N] [--per-report N] [--hop-us MIN-MAX (0-0: none)] [--expect-stop]\n", prog);
+		"       [--spin N] [--per-report N] [--hop-us MIN-MAX (0-0: none)] [--stay CPU]\n"
+		"       [--expect-stop] [--inject backwards|jump]\n", prog);
 	exit(2);
 }
 
@@ -83,7 +107,7 @@ int main(int argc, char **argv)
 	double seconds = 8, t0, t1;
 	unsigned int seed = 0;
 	uint64_t spin = 20000, per_report = 4;
-	int hop_min = 50, hop_max = 900, stay = -1;
+	int hop_min = 50, hop_max = 900, stay = -1, inject = 0;
 	int nr = 3, expect_stop = 0, opt, i, bad, foreign, backwards = 0;
 	uint64_t stalls = 0, fastest_x1000 = 0, jumps = 0;
 	struct runner r[MAX_VCPUS];
@@ -103,6 +127,14 @@ int main(int argc, char **argv)
 		case 'R': per_report = strtoull(optarg, NULL, 0); break;
 		case 'x': expect_stop = 1; break;
 		case 'C': stay = atoi(optarg); break;
+		case 'I':
+			if (!strcmp(optarg, "backwards"))
+				inject = -1;
+			else if (!strcmp(optarg, "jump"))
+				inject = 1;
+			else
+				usage(argv[0]);
+			break;
 		case 'H':
 			if (sscanf(optarg, "%d-%d", &hop_min, &hop_max) != 2 || hop_min < 0 ||
 			    hop_max < hop_min)
@@ -155,6 +187,8 @@ int main(int argc, char **argv)
 	else
 		memset(&h, 0, sizeof(h));
 	usleep((useconds_t)(seconds * 1e6));
+	if (inject)
+		inject_fault(&m, inject);
 	if (hop_max)
 		hopper_stop(&h);
 	printf("# %ld hops (%ld to another cluster) in %.1f s\n", (long)h.hops,

@@ -19,7 +19,9 @@
  * every_cluster fails). --expect-stop is the control for --pmu default: every_cluster
  * becomes stop_seen, which passes only if the counter stopped on every other cluster
  * (SKIP on a one-cluster host), and in_run_growth is only reported.
- * Exit: 0 pass, 1 fail, 4 skip.
+ * For experiments: --hop-us MIN-MAX sets the hop intervals (0-0: no hopper), --stay CPU
+ * pins every vCPU thread to one CPU meanwhile, --inject backwards|jump makes the count
+ * wrong on purpose (see inject_fault()). Exit: 0 pass, 1 fail, 4 skip.
  */
 #define _GNU_SOURCE
 #include <getopt.h>

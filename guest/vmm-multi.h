@@ -124,7 +124,7 @@ int parse_pmu(const char *s, enum vm_pmu *pmu);
 
 /*
  * Checks, cluster by cluster, that every runner's counter grows with its thread pinned
- * there (the report after the pin is skipped; the growth is over the next @reports).
+ * there (two reports after the pin are skipped; the growth is over the next @reports).
  * Prints one line per cluster and vCPU; returns how many (vCPU, cluster) pairs did not
  * grow, or -1 if a runner stopped reporting (a hang: it is reported as such).
  * *stopped_foreign counts pairs that did not grow on a cluster other than the first.

@@ -4,7 +4,9 @@
 #    guest programs; checkpatch, per-patch builds, sparse and W=1; the full plan on the
 #    two-cluster host, the short plan on the one- and three-cluster hosts;
 #  - the backport (rig/base-version, patches/6.12/): tree, kernel, selftests, guest
-#    programs; checkpatch and per-patch builds; the short plan on two and three clusters.
+#    programs; checkpatch and per-patch builds; the short plan on two and three clusters;
+#  - on both bases, the debug kernel (VARIANT=debug: KASAN, kmemleak, debug objects)
+#    with rig/plans/debug.plan on two and three clusters (results BASE-debug-topoN).
 # A base whose series is empty runs stock; a base whose setup fails is reported and the
 # other one still runs. The work runs in two lanes at once, so that both cores stay busy
 # (a guest under QEMU TCG keeps about one core busy, checkpatch and git one): lane 1
@@ -12,8 +14,10 @@
 # the next boot, longest first, of a base that is ready, until none is left. The full
 # plan, the longest boot by far, runs as two boots of about the same length (split at
 # the "#part" line of rig/plans/7.3/check.plan; results BASE-topo2.1 and BASE-topo2.2).
-# Prints one summary table and, last, "N passed, N failed, N skipped" (also in
-# build/summary.txt).
+# Prints one summary table, the step times, then (so that the tail of the output, all
+# a CI log may show, says what failed) every failed result with its detail and the last
+# lines of the serial log of every boot that did not finish its plan, and, last,
+# "N passed, N failed, N skipped" (also in build/summary.txt).
 set -u
 unset BASE TREE VARIANT
 . "$(dirname "$0")/common.sh"
@@ -29,7 +33,7 @@ step() {
 	shift 2
 	say "$b: $name"
 	BASE=$b "$@" || rc=$?
-	printf '%-6s %-10s %4d s%s\n' "$b" "$name" $(( $(date +%s) - t )) \
+	printf '%-6s %-14s %4d s%s\n' "$b" "$name" $(( $(date +%s) - t )) \
 		"$([ $rc = 0 ] || echo " (failed)")" >>"$times"
 	if [ $rc != 0 ]; then
 		printf '%s\t%s\t%s\n' "$b-setup:$name" fail "see the output above" \
@@ -38,11 +42,12 @@ step() {
 	return $rc
 }
 # boot BASE TOPO PLAN [PART]: one boot; its results are in build/results/BASE-topoN.tsv
-# (BASE-topoN.K.tsv for part K).
+# (BASE-topoN.K.tsv for part K); PLAN debug boots the debug kernel, as BASE-debug-topoN.
 boot() {
-	local t=$(date +%s)
-	BASE=$1 TOPO=$2 PART=${4:-} bash "$top/rig/run-guest.sh" "$3" "topo$2" || true
-	printf '%-6s %-10s %4d s\n' "$1" "topo$2${4:+.$4}" $(( $(date +%s) - t )) >>"$times"
+	local t=$(date +%s) v= r=topo$2
+	[ "$3" = debug ] && v=debug r=debug-topo$2
+	VARIANT=$v BASE=$1 TOPO=$2 PART=${4:-} bash "$top/rig/run-guest.sh" "$3" "$r" || true
+	printf '%-6s %-14s %4d s\n' "$1" "$r${4:+.$4}" $(( $(date +%s) - t )) >>"$times"
 }
 # setup BASE: everything a boot of BASE needs, then the static checks.
 setup() {
@@ -50,6 +55,7 @@ setup() {
 	{ [ "$b" != "$mainline" ] || step $b fetch bash "$top/rig/fetch-source.sh"; } &&
 	step $b tree bash "$top/rig/base-tree.sh" &&
 	step $b kernel bash "$top/rig/build-kernel.sh" &&
+	step $b kernel-debug env VARIANT=debug bash "$top/rig/build-kernel.sh" &&
 	step $b selftests bash "$top/rig/build-selftests.sh" &&
 	step $b guest bash "$top/rig/build-guest.sh" || return 1
 	step $b series bash "$top/rig/check-series.sh"
@@ -61,7 +67,8 @@ step rig deps bash "$top/rig/deps.sh"
 for t in 1 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
 
 # The boots, longest first: BASE TOPO PLAN [PART].
-jobs=("$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 topo" "$backport 3 topo"
+jobs=("$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 debug" "$backport 3 debug"
+      "$mainline 2 debug" "$backport 2 debug" "$mainline 3 topo" "$backport 3 topo"
       "$backport 2 topo" "$mainline 1 topo")
 # boots: takes the next boot whose base is set up (and whose static checks, which
 # rebuild its kernel commit by commit, are done) until none is left.
@@ -117,5 +124,25 @@ skip=$(results | awk -F'\t' '$2 == "skip"' | wc -l)
 echo
 cat "$times"
 say "make check took $(( $(date +%s) - t0 )) s"
+# What failed, where the tail of the output shows it.
+if [ "$fail" != 0 ]; then
+	echo
+	echo "FAILED:"
+	results | awk -F'\t' '$2 == "fail" { printf "  %s  %s\n", $1, $3 }'
+fi
+for f in "$root"/results/*.tsv; do
+	l=$root/logs/$(basename "$f" .tsv).log
+	[ -f "$l" ] || continue
+	grep -q '^# rig: plan done' "$l" && continue
+	echo
+	echo "${l#$top/} did not finish its plan; running then: $(grep '^# ---- ' "$l" | tail -n 1)"
+	echo "its last lines (before the host watchdog's sysrq dump, if any):"
+	sed '/sysrq: Changing Loglevel/,$d' "$l" | tail -n 25 | sed 's/^/  | /'
+	if grep -q 'sysrq: Show Blocked State' "$l"; then
+		echo "the blocked tasks (sysrq w):"
+		sed -n '/sysrq: Show Blocked State/,/sysrq: Show backtrace of all active CPUs/p' "$l" |
+			head -n 40 | sed 's/^/  | /'
+	fi
+done
 echo "$pass passed, $fail failed, $skip skipped" | tee "$root/summary.txt"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

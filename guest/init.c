@@ -174,7 +174,7 @@ static int about_stuck_task(const char *msg)
 static int scan_kmsg(void)
 {
 	char rec[2048];
-	int found = 0;
+	int found = 0, trace = 0;
 
 	for (;;) {
 		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
@@ -197,8 +197,15 @@ static int scan_kmsg(void)
 			if (strstr(msg, splats[i])) {
 				printf("# splat: %s\n", msg);
 				found++;
+				/* The records after the first one: its backtrace */
+				if (found == 1)
+					trace = 60;
 				break;
 			}
+		}
+		if (i == sizeof(splats) / sizeof(splats[0]) && trace > 0) {
+			printf("# kmsg: %s\n", msg);
+			trace--;
 		}
 	}
 	fflush(stdout);

@@ -55,7 +55,8 @@ setup() {
 	{ [ "$b" != "$mainline" ] || step $b fetch bash "$top/rig/fetch-source.sh"; } &&
 	step $b tree bash "$top/rig/base-tree.sh" &&
 	step $b kernel bash "$top/rig/build-kernel.sh" &&
-	step $b kernel-debug env VARIANT=debug bash "$top/rig/build-kernel.sh" &&
+	{ [ "${CHECK_DEBUG:-0}" = 0 ] ||
+	  step $b kernel-debug env VARIANT=debug bash "$top/rig/build-kernel.sh"; } &&
 	step $b selftests bash "$top/rig/build-selftests.sh" &&
 	step $b guest bash "$top/rig/build-guest.sh" || return 1
 	step $b series bash "$top/rig/check-series.sh"
@@ -68,8 +69,13 @@ for t in 1 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
 
 # The boots, longest first: BASE TOPO PLAN [PART].
 # (A debug boot, about 250 s under KASAN, is about as long as a part of the full plan.)
-jobs=("$mainline 3 debug" "$backport 3 debug" "$mainline 2 debug" "$backport 2 debug"
-      "$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 topo" "$backport 3 topo"
+# The debug boots only with CHECK_DEBUG=1: a cold make check with them is about an hour
+# (measured: docs/figures.md), and the 6.12 debug kernel on three clusters still logs
+# RCU stalls under a loaded host (open, issue 7).
+jobs=()
+[ "${CHECK_DEBUG:-0}" = 0 ] ||
+	jobs=("$mainline 3 debug" "$backport 3 debug" "$mainline 2 debug" "$backport 2 debug")
+jobs+=("$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 topo" "$backport 3 topo"
       "$backport 2 topo" "$mainline 1 topo")
 # boots: takes the next boot whose base is set up (and whose static checks, which
 # rebuild its kernel commit by commit, are done) until none is left.

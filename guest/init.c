@@ -170,25 +170,37 @@ static int about_stuck_task(const char *msg)
 	return 0;
 }
 
-/* Reads the kernel log records since the last call; returns how many were splats. */
-static int scan_kmsg(void)
+/*
+ * The text of the next kernel log record not read yet, in @rec (its first line, without
+ * the "prio,seq,time,flags;" prefix), or NULL when there is none.
+ */
+static char *next_kmsg(char *rec, size_t size)
 {
-	char rec[2048];
-	int found = 0, trace = 0;
-
 	for (;;) {
-		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		ssize_t n = read(kmsg_fd, rec, size - 1);
 		char *msg;
-		size_t i;
 
 		if (n < 0 && errno == EPIPE)
 			continue;	/* records were overwritten; go on */
 		if (n <= 0)
-			break;
+			return NULL;
 		rec[n] = '\0';
 		msg = strchr(rec, ';');
 		msg = msg ? msg + 1 : rec;
 		msg[strcspn(msg, "\n")] = '\0';
+		return msg;
+	}
+}
+
+/* Reads the kernel log records since the last call; returns how many were splats. */
+static int scan_kmsg(void)
+{
+	char rec[2048], *msg;
+	int found = 0, trace = 0;
+
+	while ((msg = next_kmsg(rec, sizeof(rec)))) {
+		size_t i;
+
 		if (about_stuck_task(msg)) {
 			printf("# splat about a test given up on before: %s\n", msg);
 			continue;
@@ -215,22 +227,10 @@ static int scan_kmsg(void)
 /* Passes every kernel log record since the last read on, as "# kmsg: " lines. */
 static void relay_kmsg(void)
 {
-	char rec[2048];
+	char rec[2048], *msg;
 
-	for (;;) {
-		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
-		char *msg;
-
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		msg = strchr(rec, ';');
-		msg = msg ? msg + 1 : rec;
-		msg[strcspn(msg, "\n")] = '\0';
+	while ((msg = next_kmsg(rec, sizeof(rec))))
 		printf("# kmsg: %s\n", msg);
-	}
 	fflush(stdout);
 }
 

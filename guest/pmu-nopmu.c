@@ -255,6 +255,48 @@ static int set_nopmu_online(int on)
 }
 
 /*
+ * Whether scenario @name, which sets the attribute with the PMU-less CPUs off line, can
+ * run; if not, reports it skipped (and why) and returns 0.
+ */
+static int can_set_offline(const char *name, int has_attr, int can_offline)
+{
+	if (!has_attr) {
+		result(name, 4, "the kernel does not offer the attribute");
+		return 0;
+	}
+	if (!can_offline) {
+		result(name, 4, "a PMU-less CPU cannot go off line");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The start of the *_nopmu scenarios: the VM made (with STRICT if asked: no default PMU)
+ * and the attribute set on the PMU CPU while the PMU-less CPUs are off line, then those
+ * back on line. Returns 0 with the VM ready to run (vm_finish() done), else 1 (a failed
+ * expectation, printed). The caller destroys the VM either way.
+ */
+static int open_fixed_offline(struct vm *v, int strict)
+{
+	int r;
+
+	pin(pmu_cpu);
+	if (set_nopmu_online(0))
+		die("offlining the PMU-less CPUs");
+	r = vm_open(v, strict);
+	if (!r)
+		r = set_fixed(v);
+	if (set_nopmu_online(1))
+		die("onlining the PMU-less CPUs");
+	if (check(!r, "%sSET with the PMU-less CPUs off line: %s",
+		  strict ? "STRICT, then " : "", strerror(r)))
+		return 1;
+	vm_finish(v);
+	return 0;
+}
+
+/*
  * The attribute set with the PMU-less CPUs off line (with STRICT if asked: no default
  * PMU), those back on line, and the guest's first entry, where it enables the counter,
  * on a PMU-less CPU: the counter must count once the vCPU runs on a PMU CPU.
@@ -263,28 +305,12 @@ static void first_nopmu(const char *name, int strict, int has_attr, int can_offl
 {
 	struct vm v;
 	uint64_t d;
-	int r, bad;
+	int bad;
 
-	if (!has_attr) {
-		result(name, 4, "the kernel does not offer the attribute");
+	if (!can_set_offline(name, has_attr, can_offline))
 		return;
-	}
-	if (!can_offline) {
-		result(name, 4, "a PMU-less CPU cannot go off line");
-		return;
-	}
-	pin(pmu_cpu);
-	if (set_nopmu_online(0))
-		die("offlining the PMU-less CPUs");
-	r = vm_open(&v, strict);
-	if (!r)
-		r = set_fixed(&v);
-	if (set_nopmu_online(1))
-		die("onlining the PMU-less CPUs");
-	bad = check(!r, "%sSET with the PMU-less CPUs off line: %s",
-		    strict ? "STRICT, then " : "", strerror(r));
-	if (!r) {
-		vm_finish(&v);
+	bad = open_fixed_offline(&v, strict);
+	if (!bad) {
 		bad += check(!sample(&v, nopmu_cpu, &d), "refused on PMU-less CPU %d",
 			     nopmu_cpu);
 		bad += hop_check(&v);
@@ -322,27 +348,12 @@ static void strict_thread_nopmu(int has_attr, int can_offline)
 	pthread_t th;
 	struct vm v;
 	uint64_t d;
-	int r, bad;
+	int bad;
 
-	if (!has_attr) {
-		result(name, 4, "the kernel does not offer the attribute");
+	if (!can_set_offline(name, has_attr, can_offline))
 		return;
-	}
-	if (!can_offline) {
-		result(name, 4, "a PMU-less CPU cannot go off line");
-		return;
-	}
-	pin(pmu_cpu);
-	if (set_nopmu_online(0))
-		die("offlining the PMU-less CPUs");
-	r = vm_open(&v, 1);
-	if (!r)
-		r = set_fixed(&v);
-	if (set_nopmu_online(1))
-		die("onlining the PMU-less CPUs");
-	bad = check(!r, "STRICT, then SET with the PMU-less CPUs off line: %s", strerror(r));
-	if (!r) {
-		vm_finish(&v);
+	bad = open_fixed_offline(&v, 1);
+	if (!bad) {
 		bad += check(!sample(&v, pmu_cpu, &d), "refused on PMU CPU %d", pmu_cpu) ||
 		       check(d > 0, "no count on PMU CPU %d", pmu_cpu);
 		o.v = &v;
@@ -433,12 +444,11 @@ int main(int argc, char **argv)
 	result("init_on_nopmu", check(r == ENODEV, "expected ENODEV"), NULL);
 	vm_close(&v);
 
-	/* offline_set */
-	if (!has_attr) {
-		result("offline_set", 4, "the kernel does not offer the attribute");
-	} else if (!can_offline) {
-		result("offline_set", 4, "a PMU-less CPU cannot go off line");
-	} else {
+	/*
+	 * offline_set: not open_fixed_offline(), as a VM that cannot be made on the PMU CPU
+	 * here (it could be above) is an error, not a failed expectation.
+	 */
+	if (can_set_offline("offline_set", has_attr, can_offline)) {
 		pin(pmu_cpu);
 		if (set_nopmu_online(0))
 			die("offlining the PMU-less CPUs");

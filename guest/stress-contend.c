@@ -249,19 +249,28 @@ static void recovery(struct vm *v, const struct host_pmu *b, const char *since)
 	expect(t >= 0, "counts on %s after the guest re-enabled it (%.0f ms)", b->name, t);
 }
 
-static void phase_stay(struct vm *v, const struct host_pmu *b)
+/*
+ * The start of stay and hop: the vCPU on cluster B counts, then the host events hold B
+ * and it must stand still there while the guest runs for @held_ms.
+ */
+static void count_then_hold(struct vm *v, const struct host_pmu *b, int held_ms)
 {
 	uint64_t d;
 
-	printf("\nphase stay: the vCPU stays on %s (cpus %s)\n", b->name, b->cpulist);
 	pin_cluster(b);
 	d = advance(v, 200);
 	expect(d > 0, "counts on %s before the host events: +%llu", b->name,
 	       (unsigned long long)d);
 	hold(b);
-	d = advance(v, 300);
+	d = advance(v, held_ms);
 	expect(d == 0, "stands still on %s while the host events hold its counters: +%llu",
 	       b->name, (unsigned long long)d);
+}
+
+static void phase_stay(struct vm *v, const struct host_pmu *b)
+{
+	printf("\nphase stay: the vCPU stays on %s (cpus %s)\n", b->name, b->cpulist);
+	count_then_hold(v, b, 300);
 	release();
 	recovery(v, b, "the host events were closed");
 }
@@ -272,14 +281,7 @@ static void phase_hop(struct vm *v, const struct host_pmu *b, const struct host_
 
 	printf("\nphase hop: the vCPU hops from %s to %s and back while the host holds %s\n",
 	       b->name, a->name, b->name);
-	pin_cluster(b);
-	d = advance(v, 200);
-	expect(d > 0, "counts on %s before the host events: +%llu", b->name,
-	       (unsigned long long)d);
-	hold(b);
-	d = advance(v, 200);
-	expect(d == 0, "stands still on %s while the host events hold its counters: +%llu",
-	       b->name, (unsigned long long)d);
+	count_then_hold(v, b, 200);
 	pin_cluster(a);
 	d = advance(v, 200);
 	expect(d > 0, "counts on %s meanwhile: +%llu", a->name, (unsigned long long)d);

@@ -27,23 +27,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #include "cpu-hotplug.h"
 #include "vmm.h"
-
-#define GUEST_RAM	0x40000000UL
-#define GUEST_RAM_SIZE	0x10000UL
-#define GICD_BASE	0x08000000UL
-#define GICR_BASE	0x080a0000UL
-#define PMU_IRQ		23
 
 extern const char pmu_hop_guest_start[], pmu_hop_guest_end[];
 
@@ -79,87 +71,21 @@ static int check(int cond, const char *fmt, ...)
 	return 1;
 }
 
-static int pmu_attr(struct vm *v, unsigned long req, uint64_t attr, void *addr)
-{
-	struct kvm_device_attr a = {
-		.group = KVM_ARM_VCPU_PMU_V3_CTRL, .attr = attr,
-		.addr = (uint64_t)(unsigned long)addr,
-	};
-
-	return ioctl(v->vcpu, req, &a);
-}
-
-static void gic_attr(struct vm *v, uint32_t group, uint64_t attr, void *addr)
-{
-	struct kvm_device_attr a = {
-		.group = group, .attr = attr, .addr = (uint64_t)(unsigned long)addr,
-	};
-
-	if (ioctl(v->gic, KVM_SET_DEVICE_ATTR, &a))
-		die("vgic attr %u/%llu", group, (unsigned long long)attr);
-}
-
-#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-			 KVM_REG_ARM_CORE_REG(x))
-
 /*
  * A VM with one vCPU and the guest of pmu-hop, up to KVM_ARM_VCPU_INIT (PMUv3, and
  * STRICT if asked) on the CPU the thread runs on; returns its errno, 0 if it worked.
  */
-static int vm_open(struct vm *v, int strict)
+static int hop_vm_open(struct vm *v, int strict)
 {
-	struct kvm_userspace_memory_region mr;
-	struct kvm_vcpu_init init;
+	uint32_t features = 0;
 
-	memset(v, 0, sizeof(*v));
-	v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (v->kvm < 0)
-		die("/dev/kvm");
-	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
-	if (v->vm < 0)
-		die("KVM_CREATE_VM");
-	v->ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (v->ram == MAP_FAILED)
-		die("mmap");
-	memcpy(v->ram, pmu_hop_guest_start, pmu_hop_guest_end - pmu_hop_guest_start);
-	mr = (struct kvm_userspace_memory_region) {
-		.slot = 0, .guest_phys_addr = GUEST_RAM, .memory_size = GUEST_RAM_SIZE,
-		.userspace_addr = (uint64_t)(unsigned long)v->ram,
-	};
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &mr))
-		die("KVM_SET_USER_MEMORY_REGION");
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	if (v->vcpu < 0)
-		die("KVM_CREATE_VCPU");
-	v->run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED)
-		die("mmap kvm_run");
-	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init))
-		die("KVM_ARM_PREFERRED_TARGET");
-	init.features[0] |= 1U << KVM_ARM_VCPU_PMU_V3;
 #ifdef KVM_ARM_VCPU_PMU_V3_STRICT
 	if (strict)
-		init.features[0] |= 1U << KVM_ARM_VCPU_PMU_V3_STRICT;
+		features = 1U << KVM_ARM_VCPU_PMU_V3_STRICT;
 #else
 	(void)strict;
 #endif
-	if (ioctl(v->vcpu, KVM_ARM_VCPU_INIT, &init))
-		return errno;
-
-	{
-		struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-		uint64_t dist = GICD_BASE, redist = GICR_BASE;
-
-		if (ioctl(v->vm, KVM_CREATE_DEVICE, &cd))
-			die("KVM_CREATE_DEVICE vgic-v3");
-		v->gic = cd.fd;
-		gic_attr(v, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-		gic_attr(v, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
-		gic_attr(v, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
-	}
-	return 0;
+	return vm_open(v, features, pmu_hop_guest_start, pmu_hop_guest_end - pmu_hop_guest_start);
 }
 
 /* The PMU's interrupt, KVM_ARM_VCPU_PMU_V3_INIT and the guest's registers. */
@@ -167,12 +93,8 @@ static void vm_finish(struct vm *v)
 {
 	struct kvm_one_reg r;
 	uint64_t val;
-	int irq = PMU_IRQ;
 
-	if (pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_IRQ, &irq))
-		die("KVM_ARM_VCPU_PMU_V3_IRQ");
-	if (pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_INIT, NULL))
-		die("KVM_ARM_VCPU_PMU_V3_INIT");
+	vm_pmu_init(v);
 	val = GUEST_RAM;
 	r = (struct kvm_one_reg) { .id = CORE_REG(regs.pc), .addr = (uint64_t)(unsigned long)&val };
 	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &r))
@@ -181,22 +103,11 @@ static void vm_finish(struct vm *v)
 	vm_set_xreg(v, 1, spin);
 }
 
-static void vm_close(struct vm *v)
-{
-	munmap(v->run, v->run_size);
-	munmap(v->ram, GUEST_RAM_SIZE);
-	if (v->gic > 0)
-		close(v->gic);
-	close(v->vcpu);
-	close(v->vm);
-	close(v->kvm);
-}
-
 /* The attribute set (0) or its errno. */
 static int set_fixed(struct vm *v)
 {
-	return pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY,
-			NULL) ? errno : 0;
+	return vcpu_pmu_attr(v->vcpu, KVM_SET_DEVICE_ATTR,
+			     KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL) ? errno : 0;
 }
 
 /*
@@ -284,7 +195,7 @@ static int open_fixed_offline(struct vm *v, int strict)
 	pin(pmu_cpu);
 	if (set_nopmu_online(0))
 		die("offlining the PMU-less CPUs");
-	r = vm_open(v, strict);
+	r = hop_vm_open(v, strict);
 	if (!r)
 		r = set_fixed(v);
 	if (set_nopmu_online(1))
@@ -315,7 +226,7 @@ static void first_nopmu(const char *name, int strict, int has_attr, int can_offl
 			     nopmu_cpu);
 		bad += hop_check(&v);
 	}
-	vm_close(&v);
+	vm_destroy(&v);
 	result(name, !!bad, NULL);
 }
 
@@ -367,7 +278,7 @@ static void strict_thread_nopmu(int has_attr, int can_offline)
 		       check(d > 0, "no count on PMU CPU %d after a thread change on PMU-less CPU %d",
 			     pmu_cpu, nopmu_cpu);
 	}
-	vm_close(&v);
+	vm_destroy(&v);
 	result(name, !!bad, NULL);
 }
 #endif
@@ -414,18 +325,18 @@ int main(int argc, char **argv)
 
 	/* attr_enodev, then default_pmu on the same VM. */
 	pin(pmu_cpu);
-	if (vm_open(&v, 0))
+	if (hop_vm_open(&v, 0))
 		die("KVM_ARM_VCPU_INIT on CPU %d", pmu_cpu);
-	has_attr = !pmu_attr(&v, KVM_HAS_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY,
-			     NULL);
+	has_attr = !vcpu_pmu_attr(v.vcpu, KVM_HAS_DEVICE_ATTR,
+				  KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL);
 	if (has_attr) {
 		r = set_fixed(&v);
 		printf("# SET FIXED_COUNTERS_ONLY with CPUs %d.. on line and no PMU: %s\n",
 		       nopmu_cpu, r ? strerror(r) : "0");
 		bad = check(r == expect_errno, "SET returned %s, expected %s",
 			    r ? strerror(r) : "0", strerror(expect_errno));
-		r = pmu_attr(&v, KVM_GET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY,
-			     NULL) ? errno : 0;
+		r = vcpu_pmu_attr(v.vcpu, KVM_GET_DEVICE_ATTR,
+				  KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL) ? errno : 0;
 		bad += check(r == ENXIO, "GET after the failed SET: %s, expected ENXIO",
 			     r ? strerror(r) : "0");
 		result("attr_enodev", !!bad, NULL);
@@ -434,15 +345,15 @@ int main(int argc, char **argv)
 	}
 	vm_finish(&v);
 	result("default_pmu", !!hop_check(&v), NULL);
-	vm_close(&v);
+	vm_destroy(&v);
 
 	/* init_on_nopmu */
 	pin(nopmu_cpu);
-	r = vm_open(&v, 0);
+	r = hop_vm_open(&v, 0);
 	printf("# KVM_ARM_VCPU_INIT (PMUv3) on PMU-less CPU %d: %s\n", nopmu_cpu,
 	       r ? strerror(r) : "0");
 	result("init_on_nopmu", check(r == ENODEV, "expected ENODEV"), NULL);
-	vm_close(&v);
+	vm_destroy(&v);
 
 	/*
 	 * offline_set: not open_fixed_offline(), as a VM that cannot be made on the PMU CPU
@@ -452,7 +363,7 @@ int main(int argc, char **argv)
 		pin(pmu_cpu);
 		if (set_nopmu_online(0))
 			die("offlining the PMU-less CPUs");
-		if (vm_open(&v, 0))
+		if (hop_vm_open(&v, 0))
 			die("KVM_ARM_VCPU_INIT on CPU %d", pmu_cpu);
 		r = set_fixed(&v);
 		if (set_nopmu_online(1))
@@ -462,13 +373,13 @@ int main(int argc, char **argv)
 			vm_finish(&v);
 			bad += hop_check(&v);
 		}
-		vm_close(&v);
-		if (vm_open(&v, 0))
+		vm_destroy(&v);
+		if (hop_vm_open(&v, 0))
 			die("KVM_ARM_VCPU_INIT on CPU %d", pmu_cpu);
 		r = set_fixed(&v);
 		bad += check(r == ENODEV, "SET back on line: %s, expected ENODEV",
 			     r ? strerror(r) : "0");
-		vm_close(&v);
+		vm_destroy(&v);
 		result("offline_set", !!bad, NULL);
 	}
 

@@ -87,18 +87,11 @@
 #define KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS	4
 #endif
 
-#define GUEST_RAM	0x40000000UL
-#define GUEST_RAM_SIZE	0x10000UL
-#define GICD_BASE	0x08000000UL
-#define GICR_BASE	0x080a0000UL
-#define PMU_PPI		23
 #define NR_VCPUS	2
 #define MAX_THREADS	16
 
 #define PMCR_N(x)	(((x) >> 11) & 0x1f)
 #define SYSREG_PMCR_EL0	ARM64_SYS_REG(3, 3, 9, 12, 0)
-#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-			 KVM_REG_ARM_CORE_REG(x))
 
 /* The guest of the running vCPUs: x0 doorbell, x1 spin iterations. */
 __asm__(
@@ -333,30 +326,10 @@ static int vcpu_attr(int fd, unsigned long req, uint64_t attr, uint64_t addr)
 	return ioctl(fd, req, &a) ? -errno : 0;
 }
 
-static void gic_attr(int gic, uint32_t group, uint64_t attr, void *addr)
-{
-	struct kvm_device_attr a = {
-		.group = group, .attr = attr, .addr = (uint64_t)(unsigned long)addr,
-	};
-
-	if (ioctl(gic, KVM_SET_DEVICE_ATTR, &a))
-		die("vgic attr %u/%llu", group, (unsigned long long)attr);
-}
-
-static void set_reg(int vcpu, uint64_t id, uint64_t val)
-{
-	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(unsigned long)&val };
-
-	if (ioctl(vcpu, KVM_SET_ONE_REG, &r))
-		die("KVM_SET_ONE_REG %llx", (unsigned long long)id);
-}
-
 static void vm_setup(struct fvm *v)
 {
-	struct kvm_userspace_memory_region mr;
 	struct kvm_vcpu_init init;
-	uint64_t dist = GICD_BASE, redist = GICR_BASE;
-	int i, irq = PMU_PPI, runsz;
+	int i, irq = PMU_IRQ, runsz;
 
 	atomic_store(&v->has_run, 0);
 	atomic_store(&v->have_first, 0);
@@ -367,17 +340,8 @@ static void vm_setup(struct fvm *v)
 	v->vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (v->vm < 0)
 		die("KVM_CREATE_VM");
-	v->ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (v->ram == MAP_FAILED)
-		die("mmap");
-	memcpy(v->ram, fuzz_guest_start, fuzz_guest_end - fuzz_guest_start);
-	mr = (struct kvm_userspace_memory_region) {
-		.slot = 0, .guest_phys_addr = GUEST_RAM, .memory_size = GUEST_RAM_SIZE,
-		.userspace_addr = (uint64_t)(unsigned long)v->ram,
-	};
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &mr))
-		die("KVM_SET_USER_MEMORY_REGION");
+	v->ram = guest_ram_create(v->vm, MAP_PRIVATE, fuzz_guest_start,
+				  fuzz_guest_end - fuzz_guest_start);
 	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init))
 		die("KVM_ARM_PREFERRED_TARGET");
 	if (v->pmu)
@@ -395,22 +359,11 @@ static void vm_setup(struct fvm *v)
 			die("mmap kvm_run");
 		if (ioctl(v->vcpu[i], KVM_ARM_VCPU_INIT, &init))
 			die("KVM_ARM_VCPU_INIT (VM %s)", v->name);
-		set_reg(v->vcpu[i], CORE_REG(regs.pc), GUEST_RAM);
-		set_reg(v->vcpu[i], CORE_REG(regs.regs[0]), DOORBELL);
-		set_reg(v->vcpu[i], CORE_REG(regs.regs[1]), 20000);
+		vcpu_set_reg(v->vcpu[i], CORE_REG(regs.pc), GUEST_RAM);
+		vcpu_set_reg(v->vcpu[i], CORE_REG(regs.regs[0]), DOORBELL);
+		vcpu_set_reg(v->vcpu[i], CORE_REG(regs.regs[1]), 20000);
 	}
-	v->gic = -1;
-	if (v->irqchip) {
-		struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-
-		if (ioctl(v->vm, KVM_CREATE_DEVICE, &cd))
-			die("KVM_CREATE_DEVICE vgic-v3");
-		v->gic = cd.fd;
-		gic_attr(v->gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-		gic_attr(v->gic, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST,
-			 &redist);
-		gic_attr(v->gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
-	}
+	v->gic = v->irqchip ? vgic_create(v->vm) : -1;
 	if (v->fixed && has_fixed &&
 	    vcpu_attr(v->vcpu[0], KVM_SET_DEVICE_ATTR,
 		      KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, 0))
@@ -579,7 +532,7 @@ static void *lifecycle(void *arg)
 
 		sleep_until(t + gen_s / 2);
 		if (v->run_late && !atomic_load(&stop)) {
-			int irq = PMU_PPI, e1, e2, e3;
+			int irq = PMU_IRQ, e1, e2, e3;
 
 			pthread_rwlock_rdlock(&v->lock);
 			e1 = vcpu_attr(v->vcpu[0], KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_IRQ,
@@ -648,7 +601,7 @@ static void make_payload(uint64_t *s, uint64_t attr, uint64_t *buf, struct paylo
 		p->what = "small value";
 		break;
 	case 6:
-		p->val = rnd(s) % 3 ? PMU_PPI : 16 + rnd(s) % 16;
+		p->val = rnd(s) % 3 ? PMU_IRQ : 16 + rnd(s) % 16;
 		p->what = "PPI";
 		break;
 	case 7:
@@ -807,9 +760,9 @@ static void *fuzzer(void *arg)
 			int irq;
 
 			memcpy(&irq, buf, sizeof(irq));
-			if (irq != PMU_PPI)
+			if (irq != PMU_IRQ)
 				violation("GET IRQ on VM %s vCPU 0: %d, set to %d before it ran",
-					  v->name, irq, PMU_PPI);
+					  v->name, irq, PMU_IRQ);
 		}
 		if (op == OP_SET && attr == KVM_ARM_VCPU_PMU_V3_SET_NR_COUNTERS)
 			atomic_fetch_sub(&v->nr_inflight, 1);

@@ -13,15 +13,6 @@
 #include <unistd.h>
 #include "vmm-multi.h"
 
-#define GUEST_RAM	0x40000000UL
-#define GUEST_RAM_SIZE	0x10000UL
-#define GICD_BASE	0x08000000UL
-#define GICR_BASE	0x080a0000UL
-#define PMU_IRQ		23
-
-#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-			 KVM_REG_ARM_CORE_REG(x))
-
 double now_s(void)
 {
 	struct timespec ts;
@@ -51,34 +42,6 @@ int parse_pmu(const char *s, enum vm_pmu *pmu)
 	return 0;
 }
 
-static int pmu_attr(int fd, unsigned long req, uint64_t attr, void *addr)
-{
-	struct kvm_device_attr a = {
-		.group = KVM_ARM_VCPU_PMU_V3_CTRL, .attr = attr,
-		.addr = (uint64_t)(unsigned long)addr,
-	};
-
-	return ioctl(fd, req, &a);
-}
-
-static void gic_attr(struct mvm *m, uint32_t group, uint64_t attr, void *addr)
-{
-	struct kvm_device_attr a = {
-		.group = group, .attr = attr, .addr = (uint64_t)(unsigned long)addr,
-	};
-
-	if (ioctl(m->gic, KVM_SET_DEVICE_ATTR, &a))
-		die("vgic attr %u/%llu", group, (unsigned long long)attr);
-}
-
-static void set_reg(int fd, uint64_t id, uint64_t val)
-{
-	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(unsigned long)&val };
-
-	if (ioctl(fd, KVM_SET_ONE_REG, &r))
-		die("KVM_SET_ONE_REG %llx", (unsigned long long)id);
-}
-
 volatile uint64_t *mvm_slot(struct mvm *m, int i)
 {
 	return (volatile uint64_t *)((char *)m->ram + SLOTS_OFFSET) + i * SLOT_WORDS;
@@ -97,19 +60,16 @@ void mvm_set_entry(struct mvm *m, int i, uint64_t spin, uint64_t per_report)
 {
 	int fd = m->vcpu[i].fd;
 
-	set_reg(fd, CORE_REG(regs.pc), GUEST_RAM);
-	set_reg(fd, CORE_REG(regs.regs[0]), DOORBELL);
-	set_reg(fd, CORE_REG(regs.regs[1]), spin);
-	set_reg(fd, CORE_REG(regs.regs[2]), GUEST_RAM + SLOTS_OFFSET + i * SLOT_WORDS * 8);
-	set_reg(fd, CORE_REG(regs.regs[3]), per_report);
-	set_reg(fd, CORE_REG(regs.regs[7]), ns_per_tick());
+	vcpu_set_reg(fd, CORE_REG(regs.pc), GUEST_RAM);
+	vcpu_set_reg(fd, CORE_REG(regs.regs[0]), DOORBELL);
+	vcpu_set_reg(fd, CORE_REG(regs.regs[1]), spin);
+	vcpu_set_reg(fd, CORE_REG(regs.regs[2]), GUEST_RAM + SLOTS_OFFSET + i * SLOT_WORDS * 8);
+	vcpu_set_reg(fd, CORE_REG(regs.regs[3]), per_report);
+	vcpu_set_reg(fd, CORE_REG(regs.regs[7]), ns_per_tick());
 }
 
 int mvm_create(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t len)
 {
-	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-	struct kvm_userspace_memory_region mr;
-	uint64_t dist = GICD_BASE, redist = GICR_BASE;
 	int irq = PMU_IRQ, i;
 
 	if (nr < 1 || nr > MAX_VCPUS || len > SLOTS_OFFSET) {
@@ -125,17 +85,7 @@ int mvm_create(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t 
 	m->vm = ioctl(m->kvm, KVM_CREATE_VM, 0);
 	if (m->vm < 0)
 		die("KVM_CREATE_VM");
-	m->ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (m->ram == MAP_FAILED)
-		die("mmap");
-	memcpy(m->ram, code, len);
-	mr = (struct kvm_userspace_memory_region) {
-		.slot = 0, .guest_phys_addr = GUEST_RAM, .memory_size = GUEST_RAM_SIZE,
-		.userspace_addr = (uint64_t)(unsigned long)m->ram,
-	};
-	if (ioctl(m->vm, KVM_SET_USER_MEMORY_REGION, &mr))
-		die("KVM_SET_USER_MEMORY_REGION");
+	m->ram = guest_ram_create(m->vm, MAP_SHARED, code, len);
 	m->run_size = ioctl(m->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (m->run_size <= 0)
 		die("KVM_GET_VCPU_MMAP_SIZE");
@@ -157,22 +107,17 @@ int mvm_create(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t 
 			die("KVM_ARM_VCPU_INIT %d", i);
 	}
 
-	if (ioctl(m->vm, KVM_CREATE_DEVICE, &cd))
-		die("KVM_CREATE_DEVICE vgic-v3");
-	m->gic = cd.fd;
-	gic_attr(m, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-	gic_attr(m, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
-	gic_attr(m, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	m->gic = vgic_create(m->vm);
 
 	/* The attribute is the VM's: through every vCPU (again is allowed), before any init. */
 	for (i = 0; pmu == VM_PMU_FIXED && i < nr; i++) {
 		int fd = m->vcpu[i].fd;
 
-		if (pmu_attr(fd, KVM_HAS_DEVICE_ATTR,
-			     KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL))
+		if (vcpu_pmu_attr(fd, KVM_HAS_DEVICE_ATTR,
+				  KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL))
 			return -1;
-		if (pmu_attr(fd, KVM_SET_DEVICE_ATTR,
-			     KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL)) {
+		if (vcpu_pmu_attr(fd, KVM_SET_DEVICE_ATTR,
+				  KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL)) {
 			if (errno == EINVAL || errno == ENXIO)
 				return -1;
 			die("KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY on vCPU %d", i);
@@ -181,9 +126,9 @@ int mvm_create(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t 
 	for (i = 0; i < nr; i++) {
 		int fd = m->vcpu[i].fd;
 
-		if (pmu_attr(fd, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_IRQ, &irq))
+		if (vcpu_pmu_attr(fd, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_IRQ, &irq))
 			die("KVM_ARM_VCPU_PMU_V3_IRQ %d", i);
-		if (pmu_attr(fd, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_INIT, NULL))
+		if (vcpu_pmu_attr(fd, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_INIT, NULL))
 			die("KVM_ARM_VCPU_PMU_V3_INIT %d", i);
 	}
 	return 0;

@@ -4,7 +4,7 @@
  * thread per vCPU ("runner"), and a host thread that moves the runners between the
  * clusters at random sub-millisecond intervals ("hopper"). For the stress programs
  * (stress-migrate, stress-release, stress-life); vmm.c's die(), find_pmus(), pin() and
- * pmus[] are used as they are.
+ * pmus[] are used as they are, and so are its VM pieces (guest_ram_create() and so on).
  *
  * Guest memory is 64 KiB at 1 GiB: the code at its start, one report slot of 16 u64 per
  * vCPU at SLOTS_OFFSET. The guests (stress-*-guest.S) get x0 = DOORBELL, x1 = spin

@@ -17,11 +17,8 @@
 #include <unistd.h>
 #include "vmm.h"
 
-#define GUEST_RAM	0x40000000UL
-#define GUEST_RAM_SIZE	0x10000UL
 #define GICD_BASE	0x08000000UL
 #define GICR_BASE	0x080a0000UL
-#define PMU_IRQ		23
 
 struct host_pmu pmus[MAX_PMUS];
 int nr_pmus;
@@ -71,7 +68,7 @@ void unpin(void)
 		die("sched_setaffinity(all)");
 }
 
-static int pmu_attr(struct vm *v, unsigned long req, uint64_t attr, void *addr)
+int vcpu_pmu_attr(int vcpu, unsigned long req, uint64_t attr, void *addr)
 {
 	struct kvm_device_attr a = {
 		.group = KVM_ARM_VCPU_PMU_V3_CTRL,
@@ -79,42 +76,66 @@ static int pmu_attr(struct vm *v, unsigned long req, uint64_t attr, void *addr)
 		.addr = (uint64_t)(unsigned long)addr,
 	};
 
-	return ioctl(v->vcpu, req, &a);
+	return ioctl(vcpu, req, &a);
 }
 
-static void gic_attr(struct vm *v, uint32_t group, uint64_t attr, void *addr)
+static void gic_attr(int gic, uint32_t group, uint64_t attr, void *addr)
 {
 	struct kvm_device_attr a = {
 		.group = group, .attr = attr, .addr = (uint64_t)(unsigned long)addr,
 	};
 
-	if (ioctl(v->gic, KVM_SET_DEVICE_ATTR, &a))
+	if (ioctl(gic, KVM_SET_DEVICE_ATTR, &a))
 		die("vgic attr %u/%llu", group, (unsigned long long)attr);
 }
 
-static void set_reg(struct vm *v, uint64_t id, uint64_t val)
+int vgic_create(int vm)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	uint64_t dist = GICD_BASE, redist = GICR_BASE;
+
+	if (ioctl(vm, KVM_CREATE_DEVICE, &cd))
+		die("KVM_CREATE_DEVICE vgic-v3");
+	gic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+	gic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
+	gic_attr(cd.fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	return cd.fd;
+}
+
+void *guest_ram_create(int vm, int share, const void *code, size_t len)
+{
+	struct kvm_userspace_memory_region mr;
+	void *ram;
+
+	ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE, share | MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED)
+		die("mmap");
+	memcpy(ram, code, len);
+	mr = (struct kvm_userspace_memory_region) {
+		.slot = 0, .guest_phys_addr = GUEST_RAM, .memory_size = GUEST_RAM_SIZE,
+		.userspace_addr = (uint64_t)(unsigned long)ram,
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mr))
+		die("KVM_SET_USER_MEMORY_REGION");
+	return ram;
+}
+
+void vcpu_set_reg(int vcpu, uint64_t id, uint64_t val)
 {
 	struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(unsigned long)&val };
 
-	if (ioctl(v->vcpu, KVM_SET_ONE_REG, &r))
+	if (ioctl(vcpu, KVM_SET_ONE_REG, &r))
 		die("KVM_SET_ONE_REG %llx", (unsigned long long)id);
 }
 
-#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-			 KVM_REG_ARM_CORE_REG(x))
-
 void vm_set_xreg(struct vm *v, int n, uint64_t val)
 {
-	set_reg(v, CORE_REG(regs.regs[n]), val);
+	vcpu_set_reg(v->vcpu, CORE_REG(regs.regs[n]), val);
 }
 
-int vm_create(struct vm *v, enum vm_pmu pmu, const void *code, size_t len)
+int vm_open(struct vm *v, uint32_t features, const void *code, size_t len)
 {
-	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-	struct kvm_userspace_memory_region mr;
-	uint64_t dist = GICD_BASE, redist = GICR_BASE;
 	struct kvm_vcpu_init init;
-	int irq = PMU_IRQ;
 
 	memset(v, 0, sizeof(*v));
 	v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -123,18 +144,7 @@ int vm_create(struct vm *v, enum vm_pmu pmu, const void *code, size_t len)
 	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
 	if (v->vm < 0)
 		die("KVM_CREATE_VM");
-
-	v->ram = mmap(NULL, GUEST_RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (v->ram == MAP_FAILED)
-		die("mmap");
-	memcpy(v->ram, code, len);
-	mr = (struct kvm_userspace_memory_region) {
-		.slot = 0, .guest_phys_addr = GUEST_RAM, .memory_size = GUEST_RAM_SIZE,
-		.userspace_addr = (uint64_t)(unsigned long)v->ram,
-	};
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &mr))
-		die("KVM_SET_USER_MEMORY_REGION");
+	v->ram = guest_ram_create(v->vm, MAP_PRIVATE, code, len);
 
 	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
 	if (v->vcpu < 0)
@@ -147,34 +157,47 @@ int vm_create(struct vm *v, enum vm_pmu pmu, const void *code, size_t len)
 	/* KVM picks its default PMU from the CPU this runs on. */
 	if (ioctl(v->vm, KVM_ARM_PREFERRED_TARGET, &init))
 		die("KVM_ARM_PREFERRED_TARGET");
-	init.features[0] |= 1U << KVM_ARM_VCPU_PMU_V3;
+	init.features[0] |= (1U << KVM_ARM_VCPU_PMU_V3) | features;
 	if (ioctl(v->vcpu, KVM_ARM_VCPU_INIT, &init))
+		return errno;
+
+	v->gic = vgic_create(v->vm);
+	return 0;
+}
+
+void vm_pmu_init(struct vm *v)
+{
+	int irq = PMU_IRQ;
+
+	if (vcpu_pmu_attr(v->vcpu, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_IRQ, &irq))
+		die("KVM_ARM_VCPU_PMU_V3_IRQ");
+	if (vcpu_pmu_attr(v->vcpu, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_INIT, NULL))
+		die("KVM_ARM_VCPU_PMU_V3_INIT");
+}
+
+int vm_create(struct vm *v, enum vm_pmu pmu, const void *code, size_t len)
+{
+	int err = vm_open(v, 0, code, len);
+
+	if (err) {
+		errno = err;
 		die("KVM_ARM_VCPU_INIT");
-
-	if (ioctl(v->vm, KVM_CREATE_DEVICE, &cd))
-		die("KVM_CREATE_DEVICE vgic-v3");
-	v->gic = cd.fd;
-	gic_attr(v, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
-	gic_attr(v, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist);
-	gic_attr(v, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
-
+	}
 	if (pmu == VM_PMU_SET_PMU &&
-	    pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_SET_PMU, &pmus[0].type))
+	    vcpu_pmu_attr(v->vcpu, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_SET_PMU,
+			  &pmus[0].type))
 		die("KVM_ARM_VCPU_PMU_V3_SET_PMU");
 	if (pmu == VM_PMU_FIXED) {
-		if (pmu_attr(v, KVM_HAS_DEVICE_ATTR,
-			     KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL))
+		if (vcpu_pmu_attr(v->vcpu, KVM_HAS_DEVICE_ATTR,
+				  KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL))
 			return -1;
-		if (pmu_attr(v, KVM_SET_DEVICE_ATTR,
-			     KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL))
+		if (vcpu_pmu_attr(v->vcpu, KVM_SET_DEVICE_ATTR,
+				  KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY, NULL))
 			die("KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY");
 	}
-	if (pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_IRQ, &irq))
-		die("KVM_ARM_VCPU_PMU_V3_IRQ");
-	if (pmu_attr(v, KVM_SET_DEVICE_ATTR, KVM_ARM_VCPU_PMU_V3_INIT, NULL))
-		die("KVM_ARM_VCPU_PMU_V3_INIT");
+	vm_pmu_init(v);
 
-	set_reg(v, CORE_REG(regs.pc), GUEST_RAM);
+	vcpu_set_reg(v->vcpu, CORE_REG(regs.pc), GUEST_RAM);
 	vm_set_xreg(v, 0, DOORBELL);
 	return 0;
 }
@@ -183,7 +206,9 @@ void vm_destroy(struct vm *v)
 {
 	munmap(v->run, v->run_size);
 	munmap(v->ram, GUEST_RAM_SIZE);
-	close(v->gic);
+	/* 0: vm_open() failed before the vGIC (fd 0 is never it: /dev/kvm came first). */
+	if (v->gic > 0)
+		close(v->gic);
 	close(v->vcpu);
 	close(v->vm);
 	close(v->kvm);

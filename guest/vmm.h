@@ -16,6 +16,14 @@
 #endif
 
 #define DOORBELL	0x10000000UL
+/* Guest memory: GUEST_RAM_SIZE at GUEST_RAM, the guest code at its start (its entry). */
+#define GUEST_RAM	0x40000000UL
+#define GUEST_RAM_SIZE	0x10000UL
+/* The PMU's interrupt, a PPI, as every VMM of the rig sets it. */
+#define PMU_IRQ		23
+
+#define CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 KVM_REG_ARM_CORE_REG(x))
 
 extern struct host_pmu pmus[MAX_PMUS];
 extern int nr_pmus;
@@ -37,6 +45,19 @@ void pin(int cpu);
 void unpin(void);
 /* Returns -1 when the kernel does not offer what @pmu asks for. */
 int vm_create(struct vm *v, enum vm_pmu pmu, const void *code, size_t len);
+/*
+ * vm_create() in two halves, for a VMM that does something of its own in between (sets
+ * an attribute, or expects KVM_ARM_VCPU_INIT to fail). vm_open(): the VM, its memory
+ * with @code, the vCPU, KVM_ARM_VCPU_INIT with PMUv3 and the bits of @features (on the
+ * CPU the caller runs on: KVM's default PMU is that CPU's), then the vGIC. Returns 0, or
+ * the errno of KVM_ARM_VCPU_INIT (then without a vGIC; vm_destroy() still undoes it).
+ */
+int vm_open(struct vm *v, uint32_t features, const void *code, size_t len);
+/*
+ * The second half, but for the entry registers (pc at GUEST_RAM, x0 = DOORBELL), which
+ * the caller sets: the PMU's interrupt and KVM_ARM_VCPU_PMU_V3_INIT.
+ */
+void vm_pmu_init(struct vm *v);
 void vm_destroy(struct vm *v);
 void vm_set_xreg(struct vm *v, int n, uint64_t val);
 /*
@@ -44,5 +65,17 @@ void vm_set_xreg(struct vm *v, int n, uint64_t val);
  * KVM refused to enter the guest on this CPU (*cpu: the CPU it reported).
  */
 int vm_run(struct vm *v, uint64_t *val, int *cpu);
+
+/*
+ * The pieces of vm_open() that the VMMs of several vCPUs (vmm-multi.c, stress-fuzz.c)
+ * share. guest_ram_create(): GUEST_RAM_SIZE of anonymous memory (@share: MAP_PRIVATE or
+ * MAP_SHARED) with @code at its start, the VM's slot 0 at GUEST_RAM; returns it.
+ */
+void *guest_ram_create(int vm, int share, const void *code, size_t len);
+/* The in-kernel GICv3 at the rig's addresses, initialised; returns its fd. */
+int vgic_create(int vm);
+void vcpu_set_reg(int vcpu, uint64_t id, uint64_t val);
+/* KVM_{SET,GET,HAS}_DEVICE_ATTR in the PMUv3 group of @vcpu: the ioctl's return. */
+int vcpu_pmu_attr(int vcpu, unsigned long req, uint64_t attr, void *addr);
 
 #endif

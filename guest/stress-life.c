@@ -72,19 +72,13 @@ static void bad(const char *fmt, ...)
 	problems++;
 }
 
-/* Creates the VM pinned to the first cluster (KVM's default PMU is that one's). */
+/* Creates the VM pinned to the first cluster (see mvm_create_pinned()). */
 static int create(struct mvm *m, int nr)
 {
-	int i;
-
-	pin(pmus[0].cpus[0]);
-	if (mvm_create(m, nr, pmu, CODE, CODE_LEN)) {
-		printf("# KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY: %m\n");
+	if (mvm_create_pinned(m, nr, pmu, CODE, CODE_LEN, spin, per_report)) {
 		skip_all = 1;
 		return -1;
 	}
-	for (i = 0; i < nr; i++)
-		mvm_set_entry(m, i, spin, per_report);
 	return 0;
 }
 
@@ -259,11 +253,9 @@ static void scen_destroy(void)
 		if (create(&m, nr))
 			return;
 		unpin();
-		for (i = 0; i < nr; i++) {
-			r[i].report = NULL;
-			r[i].unmap_on_ebadf = 1;
+		runners_init(r, nr, 1);
+		for (i = 0; i < nr; i++)
 			runner_start(&r[i], &m, i);
-		}
 		hopper_start(&h, r, nr, seed + round, 50, 500);
 		usleep(700000);
 		/* The VM, the vGIC and /dev/kvm go first: the vCPU files keep the VM. */
@@ -341,11 +333,9 @@ static void scen_many(void)
 		return;
 	unpin();
 	printf("# %d vCPUs on %ld CPUs, %.1f s of hops\n", nr, ncpu, seconds);
-	for (i = 0; i < nr; i++) {
-		r[i].report = NULL;
-		r[i].unmap_on_ebadf = 0;
+	runners_init(r, nr, 0);
+	for (i = 0; i < nr; i++)
 		runner_start(&r[i], &m, i);
-	}
 	hopper_start(&h, r, nr, seed, 50, 900);
 	usleep((useconds_t)(seconds * 1e6));
 	hopper_stop(&h);
@@ -399,8 +389,7 @@ static void scen_own_cycles(void)
 			t0 = now_s() - t0;
 		}
 		/* vCPU 0 runs on the same CPU from its own thread; this one sleeps. */
-		r.report = NULL;
-		r.unmap_on_ebadf = 0;
+		runners_init(&r, 1, 0);
 		runner_start(&r, &m, 0);
 		pin_tid_cpu(r.tid, cpu);
 		runner_snapshot(&r, &seq, &last);

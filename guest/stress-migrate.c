@@ -162,10 +162,9 @@ int main(int argc, char **argv)
 	printf("\n# --pmu %s, %d vCPUs, %.1f s of hops, seed %u (repeat with --seed %u)\n",
 	       pmu == VM_PMU_FIXED ? "fixed" : "default", nr, seconds, seed, seed);
 
-	pin(pmus[0].cpus[0]);
-	if (mvm_create(&m, nr, pmu, stress_migrate_guest_start,
-		       stress_migrate_guest_end - stress_migrate_guest_start)) {
-		printf("# KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY: %m\n");
+	if (mvm_create_pinned(&m, nr, pmu, stress_migrate_guest_start,
+			      stress_migrate_guest_end - stress_migrate_guest_start, spin,
+			      per_report)) {
 		for (i = 1; i <= 4; i++)
 			printf("ok %d %s # SKIP kernel lacks KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY\n",
 			       i, (const char *[]){ "monotonic", "in_run_growth",
@@ -173,11 +172,7 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	unpin();
-	for (i = 0; i < nr; i++) {
-		mvm_set_entry(&m, i, spin, per_report);
-		r[i].report = NULL;
-		r[i].unmap_on_ebadf = 0;
-	}
+	runners_init(r, nr, 0);
 	t0 = now_s();
 	for (i = 0; i < nr; i++) {
 		runner_start(&r[i], &m, i);

@@ -101,20 +101,15 @@ int main(int argc, char **argv)
 	       nr_pmus, pmu == VM_PMU_FIXED ? "fixed" : "default", nr, nhogs, ncpu, seconds,
 	       seed, seed);
 
-	pin(pmus[0].cpus[0]);
-	if (mvm_create(&m, nr, pmu, stress_release_guest_start,
-		       stress_release_guest_end - stress_release_guest_start)) {
-		printf("# KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY: %m\n");
+	if (mvm_create_pinned(&m, nr, pmu, stress_release_guest_start,
+			      stress_release_guest_end - stress_release_guest_start, spin,
+			      per_report)) {
 		printf("ok 1 survives # SKIP kernel lacks KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY\n");
 		printf("ok 2 semantics # SKIP kernel lacks KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY\n");
 		return 4;
 	}
 	unpin();
-	for (i = 0; i < nr; i++) {
-		mvm_set_entry(&m, i, spin, per_report);
-		r[i].report = NULL;
-		r[i].unmap_on_ebadf = 0;
-	}
+	runners_init(r, nr, 0);
 	t0 = now_s();
 	for (i = 0; i < nhogs; i++) {
 		if (pthread_create(&hogs[i], NULL, hog, NULL))

@@ -134,6 +134,21 @@ int mvm_create(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t 
 	return 0;
 }
 
+int mvm_create_pinned(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t len,
+		      uint64_t spin, uint64_t per_report)
+{
+	int i;
+
+	pin(pmus[0].cpus[0]);
+	if (mvm_create(m, nr, pmu, code, len)) {
+		printf("# KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY: %m\n");
+		return -1;
+	}
+	for (i = 0; i < nr; i++)
+		mvm_set_entry(m, i, spin, per_report);
+	return 0;
+}
+
 void mvm_reset_vcpu(struct mvm *m, int i, uint64_t spin, uint64_t per_report)
 {
 	struct kvm_run *r = m->vcpu[i].run;
@@ -248,6 +263,16 @@ static void *runner_main(void *arg)
 	}
 	r->done = 1;
 	return NULL;
+}
+
+void runners_init(struct runner *r, int nr, int unmap_on_ebadf)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		r[i].report = NULL;
+		r[i].unmap_on_ebadf = unmap_on_ebadf;
+	}
 }
 
 void runner_start(struct runner *r, struct mvm *m, int idx)

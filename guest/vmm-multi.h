@@ -47,6 +47,14 @@ enum { RUN_DOORBELL, RUN_FAIL_ENTRY, RUN_UNEXPECTED };
  * ENXIO): the caller skips. Dies on any other error.
  */
 int mvm_create(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t len);
+/*
+ * How the stress programs start: mvm_create() pinned to the first CPU of the first cluster
+ * (so that KVM's default PMU is that cluster's; the caller stays pinned there), then
+ * every vCPU's entry registers. Returns -1 after a KTAP comment saying why when the
+ * kernel lacks the attribute (the caller reports its tests skipped).
+ */
+int mvm_create_pinned(struct mvm *m, int nr, enum vm_pmu pmu, const void *code, size_t len,
+		      uint64_t spin, uint64_t per_report);
 /* Closes every fd and unmaps everything (for a VM no thread runs any more). */
 void mvm_destroy(struct mvm *m);
 /* KVM_ARM_VCPU_INIT again (a vCPU reset), then the entry registers again. */
@@ -90,6 +98,11 @@ struct runner {
 	void (*report)(struct runner *r, uint64_t val);
 };
 
+/*
+ * What runner_start() keeps of the caller's runner, for r[0..nr-1]: no report callback,
+ * and @unmap_on_ebadf.
+ */
+void runners_init(struct runner *r, int nr, int unmap_on_ebadf);
 void runner_start(struct runner *r, struct mvm *m, int idx);
 void runner_stop(struct runner *r);
 /* Waits until the runner made @n more reports than @seq0; 0, or -1 after @timeout_s. */

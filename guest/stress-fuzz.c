@@ -44,12 +44,13 @@
  * VM with FIXED_COUNTERS_ONLY must see what 1.6 says: PMCR_EL0.N 0, PMCEID0_EL0 with
  * CPU_CYCLES at most (the event filter may take it away), PMCEID1_EL0 0.
  *
- * Known upstream bug (7.3, not the series' code): SET_NR_COUNTERS has no "a vCPU has
- * already run" check, so through a vCPU whose PMU is not initialized it succeeds after
- * another vCPU of the VM ran, and that running guest's PMCR_EL0.N changes under it
- * (vcpu.rst 1.5 says EBUSY). A directed check shows it step by step before the fuzz.
- * A violation, unless --tolerate-nr-after-run: then such successes, and the guest
- * PMCR_EL0.N changes of a VM where one happened, are counted and printed instead.
+ * An upstream bug this found (stock 7.3, fixed by the series' first patch): with no "a
+ * vCPU has already run" check, SET_NR_COUNTERS through a vCPU whose PMU is not
+ * initialized succeeded after another vCPU of the VM ran, and that running guest's
+ * PMCR_EL0.N changed under it (vcpu.rst 1.5 says EBUSY). A directed check shows it step
+ * by step before the fuzz. A violation, unless --tolerate-nr-after-run (for a kernel
+ * without the fix): then such successes, and the guest PMCR_EL0.N changes of a VM where
+ * one happened, are counted and printed instead.
  *
  * Every fuzz thread draws its operations from its own generator, seeded from --seed and
  * its index: --seed N replays each thread's sequence (the interleaving of threads is the

@@ -2,9 +2,11 @@
 # check.sh: the whole verdict (make check), on both bases.
 #  - the mainline (rig/mainline-version, patches/): fetch, tree, kernel, selftests,
 #    guest programs; checkpatch, per-patch builds, sparse and W=1; the full plan on the
-#    two-cluster host, the short plan on the one- and three-cluster hosts;
+#    two-cluster host, the short plan on the one- and three-cluster hosts, the five-PMU
+#    plan on five clusters (TOPO=5) and the PMU-less cluster plan (TOPO=2n);
 #  - the backport (rig/base-version, patches/6.12/): tree, kernel, selftests, guest
-#    programs; checkpatch and per-patch builds; the short plan on two and three clusters;
+#    programs; checkpatch and per-patch builds; the short plan on two and three clusters,
+#    and the TOPO=5 and TOPO=2n plans;
 #  - on both bases, the debug kernel (VARIANT=debug: KASAN, kmemleak, debug objects)
 #    with rig/plans/debug.plan on two and three clusters (results BASE-debug-topoN).
 # A base whose series is empty runs stock; a base whose setup fails is reported and the
@@ -65,7 +67,7 @@ setup() {
 
 step rig deps bash "$top/rig/deps.sh"
 # The device trees, once, before the lanes share them.
-for t in 1 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
+for t in 1 2 3 5 2n; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
 
 # The boots, longest first: BASE TOPO PLAN [PART].
 # (A debug boot, about 250 s under KASAN, is about as long as a part of the full plan.)
@@ -76,7 +78,8 @@ jobs=()
 [ "${CHECK_DEBUG:-0}" = 0 ] ||
 	jobs=("$mainline 3 debug" "$backport 3 debug" "$mainline 2 debug" "$backport 2 debug")
 jobs+=("$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 topo" "$backport 3 topo"
-      "$backport 2 topo" "$mainline 1 topo")
+      "$backport 2 topo" "$mainline 1 topo" "$mainline 5 topo5" "$backport 5 topo5"
+      "$mainline 2n topo2n" "$backport 2n topo2n")
 # boots: takes the next boot whose base is set up (and whose static checks, which
 # rebuild its kernel commit by commit, are done) until none is left.
 boots() {

@@ -70,3 +70,14 @@ int find_host_pmus(struct host_pmu *pmus)
 	qsort(pmus, n, sizeof(pmus[0]), by_first_cpu);
 	return n;
 }
+
+int host_pmu_of_cpu(const struct host_pmu *pmus, int nr, int cpu)
+{
+	int k, i;
+
+	for (k = 0; k < nr; k++)
+		for (i = 0; i < pmus[k].nr_cpus; i++)
+			if (pmus[k].cpus[i] == cpu)
+				return k;
+	return -1;
+}

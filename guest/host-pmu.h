@@ -25,4 +25,7 @@ struct host_pmu {
  */
 int find_host_pmus(struct host_pmu *pmus);
 
+/* The index in pmus[] (nr of them) of the PMU whose CPUs include cpu, or -1. */
+int host_pmu_of_cpu(const struct host_pmu *pmus, int nr, int cpu);
+
 #endif

@@ -100,13 +100,7 @@ static void msleep(int ms)
 
 static int cluster_of(int cpu)
 {
-	int k, i;
-
-	for (k = 0; k < nr_pmus; k++)
-		for (i = 0; i < pmus[k].nr_cpus; i++)
-			if (pmus[k].cpus[i] == cpu)
-				return k;
-	return -1;
+	return host_pmu_of_cpu(pmus, nr_pmus, cpu);
 }
 
 /*

@@ -325,13 +325,7 @@ int runner_wait(struct runner *r, uint64_t seq0, uint64_t n, double timeout_s)
 
 int cluster_of(int cpu)
 {
-	int c, k;
-
-	for (c = 0; c < nr_pmus; c++)
-		for (k = 0; k < pmus[c].nr_cpus; k++)
-			if (pmus[c].cpus[k] == cpu)
-				return c;
-	return -1;
+	return host_pmu_of_cpu(pmus, nr_pmus, cpu);
 }
 
 static int set_affinity(pid_t tid, const cpu_set_t *set)

@@ -84,6 +84,13 @@ jobs+=("$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 topo" "$backport
 # rebuild its kernel commit by commit, are done) until none is left.
 boots() {
 	local i b st left took
+	# No boot while either base still builds: guests under a host that also compiles
+	# are where the open issue-7 hang and KVM_BUG_ON (kvm_vcpu_load_debug) were seen
+	# (docs/figures.md); until that is understood, the boots do not share the host with
+	# a kernel build.
+	until [ -e "$root/.ready-$mainline" ] && [ -e "$root/.ready-$backport" ]; do
+		sleep 2
+	done
 	while :; do
 		left= took=
 		for i in "${!jobs[@]}"; do

@@ -66,6 +66,7 @@ setup() {
 }
 
 step rig deps bash "$top/rig/deps.sh"
+step rig qemu bash "$top/rig/fetch-qemu.sh"
 # The device trees, once, before the lanes share them.
 for t in 1 2 3 5 2n; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
 

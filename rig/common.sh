@@ -63,5 +63,11 @@ case "$topo" in
 5) smp=6 clusters=2,1,1,1,1 ;; 2n) smp=4 clusters=2,2n ;;
 *) echo "TOPO must be 1, 2, 3, 5 or 2n" >&2; exit 2 ;;
 esac
+# QEMU: rig/fetch-qemu.sh puts one (8.1 or newer) at build/qemu/; QEMU=path boots
+# another, for experiments (QEMU=/usr/bin/qemu-system-aarch64 on Debian 12 is 7.2, whose
+# TCG race rig/fetch-qemu.sh explains).
+qemu=${QEMU:-$root/qemu/usr/bin/qemu-system-aarch64}
 qemu_machine="-machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on -smp $smp -m 4G"
 dtb=$root/topo$topo.dtb
+# Another QEMU's tree is its own: QEMU 7.2 does not boot with QEMU 10's.
+[ -z "${QEMU:-}" ] || dtb=$root/qemu-other/topo$topo.dtb

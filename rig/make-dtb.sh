@@ -3,13 +3,15 @@
 # to the clusters of rig/common.sh's TOPO, each with a PMU unless marked PMU-less
 # (rig/dts-clusters.pl), recompiled with dtc. The raw blob QEMU dumps does not boot
 # when passed back with -dtb; the dtc-compiled one does. Made again when
-# dts-clusters.pl or common.sh (where the topologies are) is newer.
+# dts-clusters.pl or common.sh (where the topologies are) or QEMU is newer.
 set -eu
 . "$(dirname "$0")/common.sh"
-mkdir -p "$root"
-[ "$dtb" -nt "$top/rig/dts-clusters.pl" ] && [ "$dtb" -nt "$top/rig/common.sh" ] && exit 0
+mkdir -p "$(dirname "$dtb")"
+[ -n "${QEMU:-}" ] || bash "$top/rig/fetch-qemu.sh"
+[ "$dtb" -nt "$top/rig/dts-clusters.pl" ] && [ "$dtb" -nt "$top/rig/common.sh" ] &&
+	[ "$dtb" -nt "${QEMU:-$root/qemu/version}" ] && exit 0
 raw=$root/qemu-virt-smp$smp.dtb.$$
-qemu-system-aarch64 $qemu_machine -nographic -nic none \
+"$qemu" $qemu_machine -nographic -nic none \
 	-machine dumpdtb="$raw" >/dev/null 2>&1
 dtc -q -I dtb -O dts "$raw" | perl "$top/rig/dts-clusters.pl" "$clusters" >"${dtb%.dtb}.dts"
 # Renamed into place: a boot running meanwhile reads the old tree or the new one, whole.

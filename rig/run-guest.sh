@@ -89,7 +89,7 @@ fifo=$build/qemu-${run#$base-}.in
 rm -f "$fifo" && mkfifo "$fifo" && exec 3<>"$fifo"
 watchdog &
 wdpid=$!
-timeout -k 10 "$limit" qemu-system-aarch64 $qemu_machine ${ICOUNT:+-icount shift=0} -nographic -nic none \
+timeout -k 10 "$limit" "$qemu" $qemu_machine ${ICOUNT:+-icount shift=0} -nographic -nic none \
 	-monitor none -chardev stdio,id=con,mux=on,signal=off -serial chardev:con \
 	-pidfile "$pidfile" -no-reboot -kernel "$image" -initrd "$initrd" -dtb "$dtb" \
 	-append "console=ttyAMA0 rdinit=/init panic=-1 rig.pmus=$topo" <"$fifo" 2>&1 |

@@ -32,17 +32,11 @@ if [ -n "$sys" ] && have_ok "$sys"; then
 fi
 suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")-backports
 adir=$root/apt-qemu
-mkdir -p "$adir/lists/partial" "$adir/cache/archives/partial"
-opts=(-o Dir::Etc::sourcelist="$adir/sources.list" -o Dir::Etc::sourceparts=-
-      -o Dir::State::Lists="$adir/lists" -o Dir::Cache="$adir/cache"
-      -o APT::Sandbox::User="$(id -un)" -o Acquire::Languages=none)
-mirror=$(apt-get indextargets --format '$(LABEL) $(RELEASE) $(SITE)' 'Target-Of: deb' 2>/dev/null |
-	awk '$1 == "Debian" { print $3; exit }')
+. "$top/rig/apt-private.sh"
+apt_private "$adir"
+opts=("${apt_opts[@]}")
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-opt=
-[ -f "$keyring" ] && opt="[signed-by=$keyring] "
-echo "deb $opt$mirror $suite main" >"$adir/sources.list"
+echo "deb $signed$mirror $suite main" >"$adir/sources.list"
 say "qemu: $sys is older than 8.1; qemu-system-arm from $suite ($mirror)"
 if ! apt-get "${opts[@]}" -qq update >"$adir/update.log" 2>&1; then
 	cat "$adir/update.log" >&2

@@ -16,27 +16,17 @@ if [ "$base" != "$mainline" ]; then
 	exit 0
 fi
 adir=$root/apt
-mkdir -p "$adir/lists/partial" "$adir/cache/archives/partial"
-opts=(-o Dir::Etc::sourcelist="$adir/sources.list" -o Dir::Etc::sourceparts=-
-      -o Dir::State::Lists="$adir/lists" -o Dir::Cache="$adir/cache"
-      -o APT::Sandbox::User="$(id -un)" -o Acquire::Languages=none)
-
-# The Debian mirror of the machine's own sources (deb.debian.org today).
-mirror=$(apt-get indextargets --format '$(LABEL) $(RELEASE) $(SITE)' 'Target-Of: deb' 2>/dev/null |
-	awk '$1 == "Debian" { print $3; exit }')
-[ -n "$mirror" ] || mirror=$(apt-get indextargets --format '$(RELEASE) $(SITE)' 'Target-Of: deb' 2>/dev/null |
-	awk '$1 !~ /-/ && $2 !~ /security/ { print $2; exit }')
+. "$top/rig/apt-private.sh"
+apt_private "$adir"
+opts=("${apt_opts[@]}")
 if [ -z "$mirror" ]; then
 	echo "fetch: no Debian mirror in the machine's apt sources (/etc/apt/sources.list{,.d})" >&2
 	exit 1
 fi
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-opt=
-[ -f "$keyring" ] && opt="[signed-by=$keyring] "
 {
 	echo "# Written by rig/fetch-source.sh: the suites the mainline source comes from."
 	for suite in experimental sid forky; do
-		echo "deb $opt$mirror $suite main"
+		echo "deb $signed$mirror $suite main"
 	done
 } >"$adir/sources.list.new"
 changed=1

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "host-pmu.h"
+#include "splat.h"
 
 #define MAX_ARGS	32
 /* How long a killed test may take to die before it counts as stuck in the kernel. */
@@ -143,15 +144,6 @@ static int resolve_cpus(const char *spec, cpu_set_t *set, const char **why)
 	return parse_cpulist(spec, set);
 }
 
-static const char *const splats[] = {
-	"WARNING:", "BUG:", "Oops", "Unable to handle kernel",
-	"possible circular locking", "possible recursive locking",
-	"inconsistent lock state", "suspicious RCU usage", "INFO: lockdep",
-	"sleeping function called from invalid context", "list_add corruption",
-	"list_del corruption", "Kernel panic", "soft lockup",
-	"rcu_sched detected stall", "rcu: INFO:", "detected stalls", "blocked for more than",
-	"hard LOCKUP", "ODEBUG:",
-};
 
 /* Threads of tests given up on as stuck: the hung-task reports about them come later. */
 static long stuck_tids[64];
@@ -199,23 +191,17 @@ static int scan_kmsg(void)
 	int found = 0, trace = 0;
 
 	while ((msg = next_kmsg(rec, sizeof(rec)))) {
-		size_t i;
-
 		if (about_stuck_task(msg)) {
 			printf("# splat about a test given up on before: %s\n", msg);
 			continue;
 		}
-		for (i = 0; i < sizeof(splats) / sizeof(splats[0]); i++) {
-			if (strstr(msg, splats[i])) {
-				printf("# splat: %s\n", msg);
-				found++;
-				/* The records after the first one: its backtrace */
-				if (found == 1)
-					trace = 60;
-				break;
-			}
-		}
-		if (i == sizeof(splats) / sizeof(splats[0]) && trace > 0) {
+		if (splat_match(msg)) {
+			printf("# splat: %s\n", msg);
+			found++;
+			/* The records after the first one: its backtrace */
+			if (found == 1)
+				trace = 60;
+		} else if (trace > 0) {
 			printf("# kmsg: %s\n", msg);
 			trace--;
 		}

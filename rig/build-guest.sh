@@ -1,7 +1,8 @@
 #!/bin/bash
 # build-guest.sh: the rig's own programs for the guest host (guest/*.c), static, against
 # the tree's uapi headers (so the VMM sees what the series adds to linux/kvm.h), into
-# build/$BASE/guest.
+# build/$BASE/guest; then the Linux guest's initramfs and device trees
+# (rig/make-linux-guest.sh).
 set -eu
 . "$(dirname "$0")/common.sh"
 out=$build/guest
@@ -16,7 +17,7 @@ gc() {
 	fi
 }
 pmu="$top/guest/host-pmu.c"
-gc init "$top/guest/init.c" "$pmu"
+gc init "$top/guest/init.c" "$top/guest/splat.c" "$pmu"
 gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$pmu"
 gc pmu-cost "$top/guest/pmu-cost.c" "$top/guest/pmu-cost-guest.S" "$top/guest/vmm.c" "$pmu"
 multi="$top/guest/vmm-multi.c $top/guest/vmm.c $pmu"
@@ -30,3 +31,6 @@ gc stress-hotplug "$top/guest/stress-hotplug.c" "$top/guest/pmu-hop-guest.S" \
 	"$top/guest/stress-hotplug-guest.S" "$top/guest/vmm.c" "$hp" "$pmu" -pthread
 gc stress-contend "$top/guest/stress-contend.c" "$top/guest/vmm.c" "$pmu"
 gc stress-fuzz "$top/guest/stress-fuzz.c" "$top/guest/vmm.c" "$pmu" -lpthread
+gc linux-vmm "$top/guest/linux-vmm.c" "$top/guest/splat.c" $multi -pthread
+gc linux-guest-perf "$top/guest/linux-guest-perf.c" "$top/guest/splat.c"
+bash "$top/rig/make-linux-guest.sh"

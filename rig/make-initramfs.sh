@@ -6,6 +6,8 @@
 # the tests only the series has). A program that is not built is not left out silently: its entry
 # becomes "@fail" (a failure that names it), or "@skip" when the plan marks it
 # "#series NAME" (a test the series adds) and the tree is stock (no commit on base).
+# A plan that runs /bin/linux-vmm also gets /guest: the Linux guest it boots (this
+# kernel's Image, and rig/make-linux-guest.sh's initramfs and device trees).
 set -eu
 . "$(dirname "$0")/common.sh"
 plan=$1 out=$2
@@ -59,5 +61,12 @@ done <"$plan" >"$out.plan"
 	for prog in $(grep -v '^#' "$out.plan" | awk '$4 ~ /^\/bin\// { print $4 }' | sort -u); do
 		echo "file $prog $(find_prog "${prog#/bin/}") 0755 0 0"
 	done
+	if grep -v '^#' "$out.plan" | awk '$4 == "/bin/linux-vmm"' | grep -q .; then
+		echo "dir /guest 0755 0 0"
+		echo "file /guest/Image $kobj/arch/arm64/boot/Image 0644 0 0"
+		for f in "$build"/linux-guest/initramfs.cpio "$build"/linux-guest/*.dtb; do
+			echo "file /guest/$(basename "$f") $f 0644 0 0"
+		done
+	fi
 } >"$list"
 "$kobj/usr/gen_init_cpio" "$list" >"$out"

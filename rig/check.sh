@@ -3,10 +3,13 @@
 #  - the mainline (rig/mainline-version, patches/): fetch, tree, kernel, selftests,
 #    guest programs; checkpatch, per-patch builds, sparse and W=1; the full plan on the
 #    two-cluster host, the short plan on the one- and three-cluster hosts, the five-PMU
-#    plan on five clusters (TOPO=5) and the PMU-less cluster plan (TOPO=2n);
+#    plan on five clusters (TOPO=5) and the PMU-less cluster plan (TOPO=2n); the Linux
+#    guest runs in the full and short plans, and under -icount, where its samples must
+#    match its cycles exactly, on two and three clusters (rig/plans/linux-guest-icount.plan,
+#    results BASE-lg-icount-topoN);
 #  - the backport (rig/base-version, patches/6.12/): tree, kernel, selftests, guest
 #    programs; checkpatch and per-patch builds; the short plan on two and three clusters,
-#    and the TOPO=5 and TOPO=2n plans;
+#    the TOPO=5 and TOPO=2n plans, and the Linux guest under -icount on two and three;
 #  - on both bases, the debug kernel (VARIANT=debug: KASAN, kmemleak, debug objects)
 #    with rig/plans/debug.plan on two and three clusters (results BASE-debug-topoN).
 # A base whose series is empty runs stock; a base whose setup fails is reported and the
@@ -48,6 +51,7 @@ step() {
 boot() {
 	local t=$(date +%s) v= r=topo$2
 	[ "$3" = debug ] && v=debug r=debug-topo$2
+	[ "$3" = linux-guest-icount ] && r=lg-icount-topo$2
 	VARIANT=$v BASE=$1 TOPO=$2 PART=${4:-} bash "$top/rig/run-guest.sh" "$3" "$r" || true
 	printf '%-6s %-14s %4d s\n' "$1" "$r${4:+.$4}" $(( $(date +%s) - t )) >>"$times"
 }
@@ -79,7 +83,9 @@ jobs=()
 [ "${CHECK_DEBUG:-0}" = 0 ] ||
 	jobs=("$mainline 3 debug" "$backport 3 debug" "$mainline 2 debug" "$backport 2 debug")
 jobs+=("$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 topo" "$backport 3 topo"
-      "$backport 2 topo" "$mainline 1 topo" "$mainline 5 topo5" "$backport 5 topo5"
+      "$backport 2 topo" "$mainline 1 topo" "$mainline 3 linux-guest-icount"
+      "$backport 3 linux-guest-icount" "$mainline 2 linux-guest-icount"
+      "$backport 2 linux-guest-icount" "$mainline 5 topo5" "$backport 5 topo5"
       "$mainline 2n topo2n" "$backport 2n topo2n")
 # boots: takes the next boot whose base is set up (and whose static checks, which
 # rebuild its kernel commit by commit, are done) until none is left.

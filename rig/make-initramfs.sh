@@ -64,8 +64,9 @@ done <"$plan" >"$out.plan"
 	if grep -v '^#' "$out.plan" | awk '$4 == "/bin/linux-vmm"' | grep -q .; then
 		echo "dir /guest 0755 0 0"
 		echo "file /guest/Image $kobj/arch/arm64/boot/Image 0644 0 0"
+		# Without them linux-vmm fails, saying which file is missing.
 		for f in "$build"/linux-guest/initramfs.cpio "$build"/linux-guest/*.dtb; do
-			echo "file /guest/$(basename "$f") $f 0644 0 0"
+			[ -f "$f" ] && echo "file /guest/$(basename "$f") $f 0644 0 0"
 		done
 	fi
 } >"$list"

@@ -14,7 +14,9 @@
 # full plan as two boots at once.
 # SHOW=results (default) streams the result lines, SHOW=output the tests' own output.
 # ICOUNT=1 runs QEMU with -icount shift=0: virtual time counts instructions, one
-# nanosecond each, so in-guest timings are instruction counts, the same on any machine.
+# nanosecond each, so in-guest timings are instruction counts, the same on any machine;
+# a plan line "#icount" asks for it (timer and PMU interrupts on time, whatever the
+# machine's load).
 # A host-side watchdog kills QEMU when the serial log shows no new result line for the
 # plan's largest test timeout plus 120 s (RIG_WATCHDOG_S overrides): /init gives up on a
 # test at its timeout (and on a test stuck in the kernel 20 s later), so a longer silence
@@ -41,6 +43,7 @@ if [ -n "${PART:-}" ]; then
 	plan=$build/$2.$PART.plan
 fi
 log=$root/logs/$run.log res=$root/results/$run.tsv
+grep -q '^#icount' "$plan" && ICOUNT=1
 initrd=$build/initramfs-${run#$base-}.cpio
 
 bash "$top/rig/make-dtb.sh"

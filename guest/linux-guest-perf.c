@@ -15,8 +15,12 @@
  *                                  one guest CPU's counting intervals attributed to a
  *                                  host cluster (below); R: the most cycles counted per
  *                                  1000 ns of guest time over one of its intervals
- *   sample vcpu=V cluster=C period=P cycles=X samples=S lost=L
- *                                  a sampling phase pinned to cluster C (-1: hopping)
+ *   hops vcpu=V intervals=N maxrate=R
+ *                                  the intervals with a hop inside, credited to no
+ *                                  cluster; R as above (LONG_MAX: the count went back)
+ *   sample vcpu=V cluster=C period=P cycles=X samples=S lost=L ns=T
+ *                                  a sampling phase of T ns of guest time pinned to
+ *                                  cluster C (-1: hopping)
  *   kmsg_splats N                  splats in the guest kernel's log, each also printed
  *   done                           then the verdict to the control page, and power off
  *
@@ -31,6 +35,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <sched.h>
@@ -147,7 +152,7 @@ static uint64_t count_of(int fd)
 static int counting(int cpu)
 {
 	long intervals[MAX_CLUSTERS] = { 0 }, grew[MAX_CLUSTERS] = { 0 };
-	long maxrate[MAX_CLUSTERS] = { 0 };
+	long maxrate[MAX_CLUSTERS] = { 0 }, hop_intervals = 0, hop_maxrate = 0;
 	unsigned long long cycles[MAX_CLUSTERS] = { 0 };
 	double end = now() + COUNT_S;
 	int fd = cycles_event(0, 0), c;
@@ -167,13 +172,21 @@ static int counting(int cpu)
 		t1 = now();
 		c1 = ctrl_get(CTRL_CLUSTER);
 		h1 = ctrl_get(CTRL_HOPS);
-		if (h0 != h1 || c0 != c1 || c0 >= (uint64_t)nr_clusters)
+		/* The time is around the two reads: the counted span is inside it. */
+		rate = (long)((int64_t)(v1 - v0) * 1000.0 / ((t1 - t0) * 1e9 + 1));
+		/*
+		 * A hop inside: no cluster to credit, but the hand-over from one PMU's event
+		 * to the next is in it, and it must not count more than the clock allows.
+		 */
+		if (h0 != h1 || c0 != c1 || c0 >= (uint64_t)nr_clusters) {
+			hop_intervals++;
+			if (rate > hop_maxrate || v1 < v0)
+				hop_maxrate = v1 < v0 ? LONG_MAX : rate;
 			continue;
+		}
 		intervals[c0]++;
 		grew[c0] += v1 > v0;
 		cycles[c0] += v1 - v0;
-		/* The time is around the two reads: the counted span is inside it. */
-		rate = (long)((v1 - v0) * 1000.0 / ((t1 - t0) * 1e9 + 1));
 		if (rate > maxrate[c0])
 			maxrate[c0] = rate;
 	}
@@ -181,6 +194,7 @@ static int counting(int cpu)
 	for (c = 0; c < nr_clusters; c++)
 		say("count vcpu=%d cluster=%d intervals=%ld grew=%ld cycles=%llu maxrate=%ld",
 		    cpu, c, intervals[c], grew[c], cycles[c], maxrate[c]);
+	say("hops vcpu=%d intervals=%ld maxrate=%ld", cpu, hop_intervals, hop_maxrate);
 	return 0;
 }
 
@@ -191,7 +205,7 @@ static int sampling(int cpu, int cluster)
 	unsigned long long samples = 0, lost = 0;
 	struct perf_event_mmap_page *pg;
 	uint64_t head, tail, cycles;
-	double end;
+	double start, end;
 	char *data;
 	int fd;
 
@@ -208,11 +222,13 @@ static int sampling(int cpu, int cluster)
 	}
 	ctrl_set(CTRL_PIN, cluster < 0 ? ~0ULL : (uint64_t)cluster);
 	ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+	start = now();
 	ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
-	end = now() + SAMPLE_S;
+	end = start + SAMPLE_S;
 	while (now() < end)
 		spin(SPIN);
 	ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+	end = now();
 	cycles = count_of(fd);
 	ctrl_set(CTRL_PIN, ~0ULL);
 
@@ -242,8 +258,9 @@ static int sampling(int cpu, int cluster)
 		}
 		tail += h.size;
 	}
-	say("sample vcpu=%d cluster=%d period=%llu cycles=%llu samples=%llu lost=%llu", cpu,
-	    cluster, PERIOD, (unsigned long long)cycles, samples, lost);
+	say("sample vcpu=%d cluster=%d period=%llu cycles=%llu samples=%llu lost=%llu ns=%llu",
+	    cpu, cluster, PERIOD, (unsigned long long)cycles, samples, lost,
+	    (unsigned long long)((end - start) * 1e9));
 	munmap(pg, len);
 	close(fd);
 	return 0;

@@ -4,12 +4,13 @@
 #    guest programs; checkpatch, per-patch builds, sparse and W=1; the full plan on the
 #    two-cluster host, the short plan on the one- and three-cluster hosts, the five-PMU
 #    plan on five clusters (TOPO=5) and the PMU-less cluster plan (TOPO=2n); the Linux
-#    guest runs in the full and short plans, and under -icount, where its samples must
-#    match its cycles exactly, on three clusters (rig/plans/linux-guest-icount.plan,
-#    results BASE-lg-icount-topoN; a boot of about 75 s on one core);
+#    guest runs in the full and short plans, and under -icount, with the control and
+#    its samples checked to within one, on two and three clusters
+#    (rig/plans/linux-guest-icount.plan, results BASE-lg-icount-topoN; a boot of about
+#    75 s on one core);
 #  - the backport (rig/base-version, patches/6.12/): tree, kernel, selftests, guest
 #    programs; checkpatch and per-patch builds; the short plan on two and three clusters,
-#    the TOPO=5 and TOPO=2n plans, and the Linux guest under -icount on two clusters;
+#    the TOPO=5 and TOPO=2n plans, and the Linux guest under -icount on two and three;
 #  - on both bases, the debug kernel (VARIANT=debug: KASAN, kmemleak, debug objects)
 #    with rig/plans/debug.plan on two and three clusters (results BASE-debug-topoN).
 # A base whose series is empty runs stock; a base whose setup fails is reported and the
@@ -84,6 +85,7 @@ jobs=()
 	jobs=("$mainline 3 debug" "$backport 3 debug" "$mainline 2 debug" "$backport 2 debug")
 jobs+=("$mainline 2 check 1" "$mainline 2 check 2" "$mainline 3 topo" "$backport 3 topo"
       "$backport 2 topo" "$mainline 1 topo" "$mainline 3 linux-guest-icount"
+      "$backport 3 linux-guest-icount" "$mainline 2 linux-guest-icount"
       "$backport 2 linux-guest-icount" "$mainline 5 topo5" "$backport 5 topo5"
       "$mainline 2n topo2n" "$backport 2n topo2n")
 # boots: takes the next boot whose base is set up (and whose static checks, which

@@ -25,10 +25,12 @@
  *   done                           then the verdict to the control page, and power off
  *
  * One worker per guest CPU, each pinned to its CPU, so "vcpu=V" is the vCPU it ran on.
- * Counting: COUNT_S seconds of intervals of a little work, each read around with the
- * event's count and, through linux-vmm's control page (mapped from /dev/mem), the hop
- * count and the cluster of the vCPU's thread; an interval with a hop inside it, or a
- * change of cluster, is dropped, the others are attributed to their cluster.
+ * Counting: COUNT_S seconds (longer, up to COUNT_MAX_S, until every cluster has COUNT_MIN
+ * of them) of intervals of a little work, each read around with the event's count and,
+ * through linux-vmm's control page (mapped from /dev/mem), the hop count and the cluster
+ * of the vCPU's thread; an interval with a hop inside it, or a change of cluster, is
+ * reported apart (bounded by the clock only), the others are attributed to their
+ * cluster.
  * Sampling: a period of PERIOD cycles, the samples counted in the mmap ring, SAMPLE_S
  * seconds with the vCPU pinned to each cluster in turn, then as long while hopping.
  */
@@ -58,6 +60,8 @@
 enum { CTRL_CLUSTER, CTRL_HOPS, CTRL_NR, CTRL_PIN, CTRL_VERDICT, CTRL_CPU };
 #define MAX_CLUSTERS	8
 #define COUNT_S		3.0
+#define COUNT_MAX_S	15.0
+#define COUNT_MIN	20
 #define SAMPLE_S	1.5
 #define PERIOD		5000000ULL
 #define RING_PAGES	64
@@ -154,14 +158,15 @@ static int counting(int cpu)
 	long intervals[MAX_CLUSTERS] = { 0 }, grew[MAX_CLUSTERS] = { 0 };
 	long maxrate[MAX_CLUSTERS] = { 0 }, hop_intervals = 0, hop_maxrate = 0;
 	unsigned long long cycles[MAX_CLUSTERS] = { 0 };
-	double end = now() + COUNT_S;
-	int fd = cycles_event(0, 0), c;
+	double start = now(), end = start + COUNT_S;
+	int fd = cycles_event(0, 0), c, short_of = nr_clusters;
 
 	if (fd < 0) {
 		say("vcpu %d: perf_event_open: %s", cpu, strerror(errno));
 		return 1;
 	}
-	while (now() < end) {
+	/* Longer on a slow host, until every cluster has COUNT_MIN intervals. */
+	while (now() < end || (short_of && now() < start + COUNT_MAX_S)) {
 		uint64_t h0 = ctrl_get(CTRL_HOPS), c0 = ctrl_get(CTRL_CLUSTER);
 		double t0 = now(), t1;
 		uint64_t v0 = count_of(fd), v1, c1, h1;
@@ -184,7 +189,8 @@ static int counting(int cpu)
 				hop_maxrate = v1 < v0 ? LONG_MAX : rate;
 			continue;
 		}
-		intervals[c0]++;
+		if (++intervals[c0] == COUNT_MIN)
+			short_of--;
 		grew[c0] += v1 > v0;
 		cycles[c0] += v1 - v0;
 		if (rate > maxrate[c0])

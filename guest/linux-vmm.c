@@ -399,6 +399,8 @@ static void uart_line(void)
 	if (!brief || splat || (!strncmp(uart.line, "lgp: ", 5) &&
 				strncmp(uart.line + 5, "count ", 6) &&
 				strncmp(uart.line + 5, "sample ", 7) &&
+				strncmp(uart.line + 5, "hops ", 5) &&
+				strncmp(uart.line + 5, "instructions_open ", 18) &&
 				strncmp(uart.line + 5, "pmu ", 4)))
 		printf("# guest| %s\n", uart.line);
 	seen.splats += splat;

@@ -11,10 +11,11 @@
  *                                  PERF_COUNT_HW_CPU_CYCLES): 0 when it opened
  *   instructions_open ERRNO        the same for PERF_COUNT_HW_INSTRUCTIONS, an event
  *                                  counter's event (none with the fixed counters only)
- *   count vcpu=V cluster=C intervals=N grew=G cycles=X maxrate=R
+ *   count vcpu=V cluster=C intervals=N grew=G cycles=X maxrate=R back=B
  *                                  one guest CPU's counting intervals attributed to a
  *                                  host cluster (below); R: the most cycles counted per
- *                                  1000 ns of guest time over one of its intervals
+ *                                  1000 ns of guest time over one of its intervals; B:
+ *                                  how many read a smaller count at their end
  *   hops vcpu=V intervals=N maxrate=R
  *                                  the intervals with a hop inside, credited to no
  *                                  cluster; R as above (LONG_MAX: the count went back)
@@ -25,12 +26,12 @@
  *   done                           then the verdict to the control page, and power off
  *
  * One worker per guest CPU, each pinned to its CPU, so "vcpu=V" is the vCPU it ran on.
- * Counting: COUNT_S seconds (longer, up to COUNT_MAX_S, until every cluster has COUNT_MIN
- * of them) of intervals of a little work, each read around with the event's count and,
- * through linux-vmm's control page (mapped from /dev/mem), the hop count and the cluster
- * of the vCPU's thread; an interval with a hop inside it, or a change of cluster, is
- * reported apart (bounded by the clock only), the others are attributed to their
- * cluster.
+ * Counting: COUNT_S seconds (longer, up to COUNT_MAX_S, until every cluster it has been
+ * on has COUNT_MIN of them) of intervals of a little work, each read around with the
+ * event's count and, through linux-vmm's control page (mapped from /dev/mem), the hop
+ * count and the cluster of the vCPU's thread; an interval with a hop inside it, or a
+ * change of cluster, is reported apart (bounded by the clock only), the others are
+ * attributed to their cluster.
  * Sampling: a period of PERIOD cycles, the samples counted in the mmap ring, SAMPLE_S
  * seconds with the vCPU pinned to each cluster in turn, then as long while hopping.
  */
@@ -156,16 +157,20 @@ static uint64_t count_of(int fd)
 static int counting(int cpu)
 {
 	long intervals[MAX_CLUSTERS] = { 0 }, grew[MAX_CLUSTERS] = { 0 };
-	long maxrate[MAX_CLUSTERS] = { 0 }, hop_intervals = 0, hop_maxrate = 0;
+	long maxrate[MAX_CLUSTERS] = { 0 }, back[MAX_CLUSTERS] = { 0 };
+	long hop_intervals = 0, hop_maxrate = 0;
 	unsigned long long cycles[MAX_CLUSTERS] = { 0 };
 	double start = now(), end = start + COUNT_S;
-	int fd = cycles_event(0, 0), c, short_of = nr_clusters;
+	int fd = cycles_event(0, 0), c, short_of = 0;
 
 	if (fd < 0) {
 		say("vcpu %d: perf_event_open: %s", cpu, strerror(errno));
 		return 1;
 	}
-	/* Longer on a slow host, until every cluster has COUNT_MIN intervals. */
+	/*
+	 * Longer on a slow host, until every cluster it has been on has COUNT_MIN
+	 * intervals (one the vCPU never reaches, set_pmu's, does not hold it up).
+	 */
 	while (now() < end || (short_of && now() < start + COUNT_MAX_S)) {
 		uint64_t h0 = ctrl_get(CTRL_HOPS), c0 = ctrl_get(CTRL_CLUSTER);
 		double t0 = now(), t1;
@@ -189,17 +194,20 @@ static int counting(int cpu)
 				hop_maxrate = v1 < v0 ? LONG_MAX : rate;
 			continue;
 		}
-		if (++intervals[c0] == COUNT_MIN)
+		if (++intervals[c0] == 1)
+			short_of++;
+		if (intervals[c0] == COUNT_MIN)
 			short_of--;
 		grew[c0] += v1 > v0;
+		back[c0] += v1 < v0;
 		cycles[c0] += v1 - v0;
 		if (rate > maxrate[c0])
 			maxrate[c0] = rate;
 	}
 	close(fd);
 	for (c = 0; c < nr_clusters; c++)
-		say("count vcpu=%d cluster=%d intervals=%ld grew=%ld cycles=%llu maxrate=%ld",
-		    cpu, c, intervals[c], grew[c], cycles[c], maxrate[c]);
+		say("count vcpu=%d cluster=%d intervals=%ld grew=%ld cycles=%llu maxrate=%ld "
+		    "back=%ld", cpu, c, intervals[c], grew[c], cycles[c], maxrate[c], back[c]);
 	say("hops vcpu=%d intervals=%ld maxrate=%ld", cpu, hop_intervals, hop_maxrate);
 	return 0;
 }

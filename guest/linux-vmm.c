@@ -57,7 +57,6 @@
  *   0x10 R  the number of clusters
  *   0x18 W  pin this vCPU's thread to cluster N; ~0: the hopper moves it again
  *   0x20 W  the guest's verdict, before it powers off (0: its /init saw no error)
- *   0x28 R  the host CPU this vCPU's thread is on
  *
  * --pmu off|default|set_pmu|fixed: no vPMU, KVM's default PMU (the first cluster's: the
  * VM is made on its first CPU), KVM_ARM_VCPU_PMU_V3_SET_PMU to the first cluster's PMU
@@ -117,7 +116,7 @@
 #define INT_TX		(1U << 5)
 
 enum { CTRL_CLUSTER = 0x00, CTRL_HOPS = 0x08, CTRL_NR = 0x10, CTRL_PIN = 0x18,
-       CTRL_VERDICT = 0x20, CTRL_CPU = 0x28 };
+       CTRL_VERDICT = 0x20 };
 
 enum lg_pmu { LG_OFF, LG_DEFAULT, LG_SET_PMU, LG_FIXED };
 static const char *const pmu_names[] = { "off", "default", "set_pmu", "fixed" };
@@ -459,11 +458,6 @@ static uint64_t uart_access(uint64_t off, int write, uint64_t val)
 
 /* --- the control page and the hopper -------------------------------------------- */
 
-static int here(void)
-{
-	return cluster_of(sched_getcpu());
-}
-
 /*
  * Puts thread @tid on cluster @c. A vCPU thread that saw the guest end may be gone by
  * then (ESRCH): nothing to move. Called with hop_lock held.
@@ -487,16 +481,13 @@ static uint64_t ctrl_access(struct lg_vcpu *vc, uint64_t off, int write, uint64_
 	pthread_mutex_lock(&hop_lock);
 	switch (off) {
 	case CTRL_CLUSTER:
-		ret = here();
+		ret = cluster_of(sched_getcpu());
 		break;
 	case CTRL_HOPS:
 		ret = vc->hops;
 		break;
 	case CTRL_NR:
 		ret = nr_pmus;
-		break;
-	case CTRL_CPU:
-		ret = sched_getcpu();
 		break;
 	case CTRL_PIN:
 		if (!write)

@@ -8,7 +8,7 @@ BUILD ?= build
 export BASE TOPO VARIANT TREE ICOUNT BUILD
 RIG := rig
 
-.PHONY: help deps fetch tree kernel selftests guest images demo check series run cost export clean distclean
+.PHONY: help deps fetch tree kernel selftests guest images demo check series run cost bench export clean distclean
 
 help:
 	@sed -n '/^## make targets/,/^## The host/p' README.md | grep '^|'
@@ -42,6 +42,11 @@ cost: images
 			cost-topo$$t$(if $(TREE),-$(TREE))$(if $(VARIANT),-$(VARIANT)) | grep -E 'PMU|instructions'; \
 	done
 
+# Stock, the series and the re-creating design side by side, under -icount, on two and
+# three PMUs: the table (printed, and into docs/figures.md) and the charts (docs/img/).
+bench:
+	@bash $(RIG)/bench.sh
+
 series: kernel
 	@bash $(RIG)/check-series.sh && cat $(BUILD)/results/$(BASE)-series.tsv
 
@@ -55,7 +60,8 @@ export:
 # distclean: all of build/, both bases' trees and build/apt (ccache is elsewhere).
 clean:
 	rm -rf $(BUILD)/$(BASE)/kernel $(BUILD)/$(BASE)/kernel-base $(BUILD)/$(BASE)/kernel-perf \
-		$(BUILD)/$(BASE)/kernel-base-perf $(BUILD)/$(BASE)/selftests \
+		$(BUILD)/$(BASE)/kernel-base-perf $(BUILD)/$(BASE)/kernel-recreate \
+		$(BUILD)/$(BASE)/selftests \
 		$(BUILD)/$(BASE)/selftests-base $(BUILD)/$(BASE)/guest \
 		$(BUILD)/$(BASE)/verdicts $(BUILD)/$(BASE)/*.cpio* \
 		$(BUILD)/logs/$(BASE)-* $(BUILD)/results/$(BASE)-*

@@ -20,6 +20,8 @@ pmu="$top/guest/host-pmu.c"
 gc init "$top/guest/init.c" "$top/guest/splat.c" "$pmu"
 gc pmu-hop "$top/guest/pmu-hop.c" "$top/guest/pmu-hop-guest.S" "$top/guest/vmm.c" "$pmu"
 gc pmu-cost "$top/guest/pmu-cost.c" "$top/guest/pmu-cost-guest.S" "$top/guest/vmm.c" "$pmu"
+gc pmu-bench "$top/guest/pmu-bench.c" "$top/guest/pmu-bench-guest.S" "$top/guest/vmm.c" "$pmu" \
+	-pthread
 multi="$top/guest/vmm-multi.c $top/guest/vmm.c $pmu"
 gc stress-migrate "$top/guest/stress-migrate.c" "$top/guest/stress-migrate-guest.S" $multi
 gc stress-life "$top/guest/stress-life.c" "$top/guest/stress-migrate-guest.S" $multi

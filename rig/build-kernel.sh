@@ -1,6 +1,6 @@
 #!/bin/bash
 # build-kernel.sh: configure (allnoconfig + rig/kernel.config) and build Image in
-# build/$BASE/kernel (VARIANT=perf|debug: kernel-perf, kernel-debug), with ccache.
+# build/$BASE/kernel (VARIANT=perf|debug|recreate: kernel-VARIANT), with ccache.
 # Incremental: re-configures only when the fragment changed. TREE=base: the base without the series, from a worktree at tag base
 # (build/$BASE/linux-base, moved along when the base is re-created), in kernel-base.
 set -eu
@@ -14,10 +14,28 @@ if [ "${TREE:-}" = base ]; then
 		git -C "$tree" checkout -q --detach base
 	fi
 fi
-# VARIANT=perf: rig/kernel.config without its debug options (from the line "# Cheap
-# debug options" on); VARIANT=debug: rig/kernel.config and rig/kernel-debug.config.
+# VARIANT=recreate: the series (build/$BASE/linux's HEAD) plus
+# rig/bench/recreate-$BASE.patch, in the worktree build/$BASE/linux-recreate, re-made
+# when either changed.
+if [ "${VARIANT:-}" = recreate ]; then
+	head=$(git -C "$build/linux" rev-parse HEAD)
+	want="$head $(sha1sum <"$top/rig/bench/recreate-$base.patch" | cut -d' ' -f1)"
+	if [ ! -d "$tree" ]; then
+		git -C "$build/linux" worktree add -q --detach "$tree" "$head"
+	fi
+	if [ "$(cat "$build/recreate.applied" 2>/dev/null)" != "$want" ]; then
+		git -C "$tree" am -q --abort 2>/dev/null || true
+		git -C "$tree" checkout -q --detach -f "$head"
+		git -C "$tree" -c user.name=rig -c user.email=rig@localhost am -q \
+			"$top/rig/bench/recreate-$base.patch"
+		echo "$want" >"$build/recreate.applied"
+	fi
+fi
+# VARIANT=perf (and recreate): rig/kernel.config without its debug options (from the
+# line "# Cheap debug options" on); VARIANT=debug: rig/kernel.config and
+# rig/kernel-debug.config.
 case "${VARIANT:-}" in
-perf)	sed '/^# Cheap debug options/,$d' "$top/rig/kernel.config" >"$kobj/fragment"
+perf | recreate)	sed '/^# Cheap debug options/,$d' "$top/rig/kernel.config" >"$kobj/fragment"
 	frag=$kobj/fragment ;;
 debug)	cat "$top/rig/kernel.config" "$top/rig/kernel-debug.config" >"$kobj/fragment"
 	frag=$kobj/fragment ;;

@@ -5,7 +5,8 @@
 #  - every commit of the series builds on its own (incremental Image builds, in order);
 #  - on the mainline (SPARSE=1: on the backport too, SPARSE=0: on neither), sparse (C=2)
 #    and W=1 on every C file under arch/ or virt/ the series touches: no finding that
-#    base does not have already.
+#    base does not have already;
+#  - make bench's rig/bench/recreate-$BASE.patch (the mainline's) applies on the series.
 # Passes are remembered in build/$BASE/verdicts/, keyed by everything they depend on
 # (the patch file, or the commit's tree, the base's tree, the kernel configuration, the
 # compiler and this script), and reported again without redoing the work: only the
@@ -133,3 +134,12 @@ elif [ "$want_sparse" = 1 ]; then
 fi
 # Back to HEAD with the normal flags.
 [ -z "$moved" ] || kmake Image >/dev/null 2>&1
+# make bench's re-creating design (rig/bench/recreate-$BASE.patch) must still apply on the
+# series, or make bench would stop at its kernel.
+if [ -f "$top/rig/bench/recreate-$base.patch" ]; then
+	if git -C "$tree" apply --check "$top/rig/bench/recreate-$base.patch" 2>"$logs/$base-bench-patch.log"; then
+		result "bench-patch" pass "rig/bench/recreate-$base.patch applies on the series"
+	else
+		result "bench-patch" fail "rig/bench/recreate-$base.patch does not apply; see ${logs#$top/}/$base-bench-patch.log"
+	fi
+fi

@@ -25,10 +25,19 @@ build=$root/$base
 build_rel=${build#$top/}
 tree=$build/linux
 # VARIANT=perf: the same kernel without the debug options, for cost figures;
-# VARIANT=debug: with KASAN, kmemleak and debug objects as well (rig/kernel-debug.config).
+# VARIANT=debug: with KASAN, kmemleak and debug objects as well (rig/kernel-debug.config);
+# VARIANT=recreate: the other design, for make bench only (the mainline series plus
+# rig/bench/recreate-$BASE.patch, in the worktree build/$BASE/linux-recreate, configured
+# as VARIANT=perf).
 case "${VARIANT:-}" in
 "" | perf | debug) ;;
-*)	echo "VARIANT must be perf or debug (or empty), not '$VARIANT'" >&2
+recreate)
+	[ -f "$top/rig/bench/recreate-$base.patch" ] || {
+		echo "VARIANT=recreate: no rig/bench/recreate-$base.patch" >&2
+		exit 2
+	}
+	tree=$build/linux-recreate ;;
+*)	echo "VARIANT must be perf, debug or recreate (or empty), not '$VARIANT'" >&2
 	exit 2 ;;
 esac
 kobj=$build/kernel${VARIANT:+-$VARIANT}

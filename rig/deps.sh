@@ -1,12 +1,14 @@
 #!/bin/bash
 # deps.sh: install what the rig needs, from Debian's archive only.
 # Idempotent: prints nothing and does nothing when everything is present.
+# deps.sh bench: also what make bench needs (gnuplot, for its charts).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 base_version=$(grep -v '^#' "$here/base-version" | head -n 1)
 
 pkgs="gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler
       sparse ccache flex bison bc libssl-dev libelf-dev cpio perl git make gcc xz-utils python3-ply python3-git"
+[ "${1:-}" != bench ] || pkgs="$pkgs gnuplot-nox"
 
 missing=
 for p in $pkgs; do

@@ -1,0 +1,74 @@
+#!/bin/bash
+# bench.sh: make bench. On the mainline base, under QEMU -icount shift=0 (one emulated
+# instruction per nanosecond, so every figure is an instruction count, the same on any
+# machine), on two and three clusters, three kernels without the debug options:
+#   stock     the base without the series (TREE=base VARIANT=perf)
+#   series    the series (VARIANT=perf)
+#   recreate  the series plus rig/bench/recreate-$BASE.patch, the other design: one event,
+#             re-created on every change of PMU (VARIANT=recreate); its boot also runs
+#             vpmu_hybrid, which it must pass
+# Each boot runs guest/pmu-bench (and pmu-hop, for the chart); rig/bench-table.sh turns
+# the figures into the table (printed, and written into docs/figures.md between its
+# bench markers), rig/bench-plot.sh into the charts (docs/img/*.png, with gnuplot).
+# Two boots at a time: under -icount the figures do not depend on the machine's load.
+# The raw figures: build/bench/bench.tsv (kernel, PMUs, row, mode, value, unit, boot).
+set -eu
+. "$(dirname "$0")/common.sh"
+[ "$base" = "$mainline" ] || { echo "bench: the mainline base only ($mainline)" >&2; exit 2; }
+out=$root/bench
+mkdir -p "$out"
+bash "$top/rig/deps.sh" bench
+BASE=$base bash "$top/rig/fetch-source.sh"
+BASE=$base bash "$top/rig/base-tree.sh"
+# The series' kernel (default configuration) first: build-guest.sh and
+# build-selftests.sh build against it.
+BASE=$base bash "$top/rig/build-kernel.sh"
+BASE=$base bash "$top/rig/build-selftests.sh"
+BASE=$base bash "$top/rig/build-guest.sh"
+BASE=$base VARIANT=perf bash "$top/rig/build-kernel.sh"
+BASE=$base TREE=base VARIANT=perf bash "$top/rig/build-kernel.sh"
+BASE=$base VARIANT=recreate bash "$top/rig/build-kernel.sh"
+
+# boot KERNEL TOPO N: bench boot N; its log is build/logs/$BASE-bench-KERNEL-topoTOPO-N.log.
+boot() {
+	local k=$1 t=$2 n=$3 plan=bench env=(VARIANT=perf)
+	case "$k" in
+	stock) env+=(TREE=base) ;;
+	recreate) env=(VARIANT=recreate) plan=bench-recreate ;;
+	esac
+	env "${env[@]}" BASE=$base TOPO=$t bash "$top/rig/run-guest.sh" $plan "bench-$k-topo$t-$n" \
+		>"$out/boot-$k-topo$t-$n.out" 2>&1 || echo "bench: $k on $t clusters ($n) failed" \
+		>>"$out/failed"
+	echo "[$(date +%H:%M:%S)] bench: $k on $t clusters, boot $n, done"
+}
+# Each kernel boots BENCH_BOOTS times (default 2) on each topology: within a boot the
+# figures repeat to a few instructions, from one boot to the next the migration rows move
+# by several hundred (docs/figures.md); the table gives the mean of the boots.
+boots=${BENCH_BOOTS:-2}
+rm -f "$out/failed"
+for t in 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
+say "bench: $((6 * boots)) boots, two at a time (about a minute each)"
+for n in $(seq "$boots"); do
+	boot series 2 $n & boot stock 2 $n & wait
+	boot recreate 2 $n & boot series 3 $n & wait
+	boot stock 3 $n & boot recreate 3 $n & wait
+done
+
+: >"$out/bench.tsv"
+for k in stock series recreate; do
+	for t in 2 3; do
+		for n in $(seq "$boots"); do
+			sed -n 's/^# bench\t/\t/p' "$root/logs/$base-bench-$k-topo$t-$n.log" |
+				awk -F'\t' -v k=$k -v t=$t -v n=$n \
+					'{ print k "\t" t "\t" $2 "\t" $3 "\t" $4 "\t" $5 "\t" n }'
+		done
+	done
+done >"$out/bench.tsv"
+if [ -f "$out/failed" ]; then
+	cat "$out/failed" >&2
+	grep -h -E '^(not ok|# FAIL)' "$root"/results/$base-bench-*.tsv 2>/dev/null >&2 || true
+	awk -F'\t' '$2 == "fail"' "$root"/results/$base-bench-*.tsv >&2
+	exit 1
+fi
+bash "$top/rig/bench-table.sh" "$out/bench.tsv" "$top/docs/figures.md"
+bash "$top/rig/bench-plot.sh" "$out" "$top/docs/img"

@@ -55,18 +55,6 @@
 #include <unistd.h>
 #include "vmm.h"
 
-/*
- * Nanoseconds per CNTVCT_EL0 tick, from CNTFRQ_EL0 (which the guest shares): 16 under
- * QEMU before 9.0 (62.5 MHz), 1 for -cpu max since (1 GHz).
- */
-static uint64_t tick_ns(void)
-{
-	uint64_t frq;
-
-	asm volatile("mrs %0, cntfrq_el0" : "=r"(frq));
-	return frq ? 1000000000ULL / frq : 1;
-}
-
 extern const char pmu_bench_guest_start[], pmu_bench_guest_end[];
 
 #define MAX_BVCPUS	16
@@ -412,7 +400,7 @@ static void bench_access(enum mode m)
 		for (i = 0; i < SAMPLES; i++)
 			t[i] = bvm_run(&b, 0);
 		bvm_destroy(&b);
-		emit(row[op], m, median(t, SAMPLES) * tick_ns() / ACCESSES,
+		emit(row[op], m, median(t, SAMPLES) * cntvct_tick_ns() / ACCESSES,
 		     "instructions per access");
 	}
 }

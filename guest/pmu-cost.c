@@ -21,18 +21,6 @@
 #include <unistd.h>
 #include "vmm.h"
 
-/*
- * Nanoseconds per CNTVCT_EL0 tick, from CNTFRQ_EL0 (which the guest shares): 16 under
- * QEMU before 9.0 (62.5 MHz), 1 for -cpu max since (1 GHz).
- */
-static uint64_t tick_ns(void)
-{
-	uint64_t frq;
-
-	asm volatile("mrs %0, cntfrq_el0" : "=r"(frq));
-	return frq ? 1000000000ULL / frq : 1;
-}
-
 extern const char pmu_cost_guest_start[], pmu_cost_guest_end[];
 
 #define SAMPLES		7
@@ -74,7 +62,7 @@ static uint64_t measure(enum vm_pmu mode, int op, unsigned long iters)
 			die("entry refused");
 	vm_destroy(&v);
 	qsort(t, SAMPLES, sizeof(t[0]), cmp_u64);
-	return t[SAMPLES / 2] * tick_ns() / iters;
+	return t[SAMPLES / 2] * cntvct_tick_ns() / iters;
 }
 
 int main(int argc, char **argv)

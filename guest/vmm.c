@@ -68,6 +68,14 @@ void unpin(void)
 		die("sched_setaffinity(all)");
 }
 
+uint64_t cntvct_tick_ns(void)
+{
+	uint64_t frq;
+
+	asm volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+	return frq ? 1000000000ULL / frq : 1;
+}
+
 int vcpu_pmu_attr(int vcpu, unsigned long req, uint64_t attr, void *addr)
 {
 	struct kvm_device_attr a = {

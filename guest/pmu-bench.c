@@ -12,27 +12,38 @@
  *
  *	bench<TAB>ROW<TAB>MODE<TAB>VALUE<TAB>UNIT
  *
- *  migrate   cost of one cross-cluster migration of a running vCPU: a host thread on
- *            CPU 0 moves the vCPU thread (sched_setaffinity on its tid) every
- *            MIGRATE_GAP_NS to a CPU of the next cluster, while the guest spins and
- *            counts its iterations; a run that moves it to the CPU it is on (the same
- *            syscalls, no migration) gives the guest's share of the machine without
- *            migrations, and what the guest lost beyond that, over the number of
- *            migrations, is what a migration costs the machine (instructions). The
- *            vPMU's extra cost is a mode's figure minus "off"'s (rig/bench.sh).
- *  storm     migrations per second of emulated time when the host thread moves the
- *            vCPU to the next cluster as soon as the guest has run since the last move.
+ *  migrate   cost of one cross-cluster migration of a running vCPU: this thread, on CPU
+ *            0, moves the vCPU thread (sched_setaffinity on its tid) every GAP_NS to a
+ *            CPU of the next cluster while the guest spins and counts its iterations; a
+ *            phase that moves it to the CPU it is on (the same syscalls, no migration)
+ *            gives the guest's share of the machine without migrations, and what the
+ *            guest lost beyond that, over the number of moves, is what a migration costs
+ *            the machine (instructions). The vPMU's extra cost is a mode's figure minus
+ *            "off"'s (rig/bench-table.sh). The vCPU has run on every cluster first.
+ *  preempt   the same for a preemption of the vCPU thread on its own CPU (two context
+ *            switches, no migration): this thread sleeps GAP_NS at a time on the vCPU's
+ *            CPU, against a phase where it does so on CPU 0; over the vCPU thread's
+ *            involuntary context switches (/proc). A VM with the attribute pays this on
+ *            every context switch, migration or not (the thread carries an event per
+ *            PMU it has run on).
+ *  storm     migrations per second of emulated time when this thread moves the vCPU to
+ *            the next cluster as soon as the guest has run since the last move. Bound
+ *            by this thread's own polling (a move takes several times a migration's
+ *            cost): a coarse figure.
  *  read, filter, pmcr_c, floor
  *            instructions per guest PMCCNTR_EL0 read, PMCCFILTR_EL0 write, PMCR_EL0
  *            write with C (and E), PMSELR_EL0 read (a trap with no perf work), the vCPU
- *            thread pinned to one CPU.
- *  life      instructions to create a vCPU, initialise it and its PMU, run it once and
- *            destroy it: a VM of LIFE_VCPUS vCPUs minus a VM of one, over the difference,
- *            in the CPU time of the thread that does it all.
- *  slab      slab bytes per vCPU (every cache of /proc/slabinfo, after shrinking
- *            them all) of MEM_VMS VMs of MAX_BVCPUS vCPUs, each run once on a CPU of
- *            every cluster; the vPMU's share is a mode's figure minus "off"'s. Also the
- *            object size of kvm_vcpu.
+ *            thread pinned to one CPU of the first cluster all along (so with the
+ *            attribute the series holds one event: its best case for a filter write).
+ *  life      instructions to create a vCPU, initialise it and its PMU, run it once on one
+ *            CPU and destroy it: a VM of LIFE_VCPUS vCPUs minus a VM of one, over the
+ *            difference, in the CPU time of the thread that does it all (approximate:
+ *            under -icount that time also counts other CPUs' work done meanwhile, and
+ *            misses deferred frees).
+ *  slab      slab bytes per vCPU (every cache of /proc/slabinfo, after shrinking them
+ *            all) of MEM_VMS VMs of MAX_BVCPUS vCPUs, each run by a thread of its own
+ *            once on a CPU of every cluster, after a warm-up pass; the vPMU's share is a
+ *            mode's figure minus "off"'s. Also the object size of kvm_vcpu.
  *
  * Each figure is the median of REPEAT runs (the migration rows) or SAMPLES samples.
  * Exit status: 0, 1 on a failure of the measurement itself, 4 (skip) without two PMUs.
@@ -61,8 +72,8 @@ extern const char pmu_bench_guest_start[], pmu_bench_guest_end[];
 #define HEARTBEAT	0x8000UL	/* offset in guest RAM of the spinning guest's count */
 #define SAMPLES		7
 #define REPEAT		9
-#define MIGRATIONS	400
-#define MIGRATE_GAP_NS	500000L
+#define MOVES		400
+#define GAP_NS		500000L
 #define STORM_NS	200000000LL
 #define ACCESSES	2000
 #define LIFE_VCPUS	8
@@ -265,29 +276,98 @@ static void sleep_ns(long ns)
 		;
 }
 
+/* The vCPU thread's involuntary context switches so far (/proc). */
+static long long nvcsw(pid_t tid)
+{
+	char path[64], line[128];
+	long long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	f = fopen(path, "r");
+	if (!f)
+		die("%s", path);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "nonvoluntary_ctxt_switches: %lld", &n) == 1)
+			break;
+	fclose(f);
+	if (n < 0)
+		die("no nonvoluntary_ctxt_switches in %s", path);
+	return n;
+}
+
 /*
- * MIGRATIONS moves of the spinning vCPU, MIGRATE_GAP_NS apart: to the next cluster
- * (@hop) or to the CPU it is on. Returns the guest's iterations per microsecond (x1000).
+ * What a phase of the spinning vCPU does every GAP_NS, MOVES times: PH_STAY pins it to
+ * the CPU it is on (a sched_setaffinity() that moves nothing), PH_HOP to a CPU of the
+ * next cluster, with this thread on CPU 0; PH_IDLE does nothing with this thread on CPU
+ * 0, PH_PREEMPT nothing with this thread on the vCPU's CPU, whose every wake-up
+ * preempts the vCPU thread.
  */
-static long long spin_rate(struct spinner *s, int hop, long long *took)
+enum phase { PH_STAY, PH_HOP, PH_IDLE, PH_PREEMPT };
+
+struct phase_run {
+	long long rate;		/* guest iterations per second */
+	long long took;		/* ns */
+	long long switches;	/* the vCPU thread's involuntary context switches */
+};
+
+static void spin_phase(struct spinner *s, enum phase ph, struct phase_run *pr)
 {
 	volatile uint64_t *hb = heartbeat(s->b);
+	long long t0, t1, c0;
 	uint64_t h0, h1;
-	long long t0, t1;
 	int i;
 
+	pin(ph == PH_PREEMPT ? target[0] : 0);
+	c0 = nvcsw(s->tid);
 	h0 = *hb;
 	t0 = now_ns();
-	for (i = 1; i <= MIGRATIONS; i++) {
-		sleep_ns(MIGRATE_GAP_NS);
-		pin_tid(s->tid, target[hop ? i % nr_pmus : 0]);
+	for (i = 1; i <= MOVES; i++) {
+		sleep_ns(GAP_NS);
+		if (ph == PH_STAY || ph == PH_HOP)
+			pin_tid(s->tid, target[ph == PH_HOP ? i % nr_pmus : 0]);
 	}
-	sleep_ns(MIGRATE_GAP_NS);
+	sleep_ns(GAP_NS);
 	h1 = *hb;
 	t1 = now_ns();
+	pr->switches = nvcsw(s->tid) - c0;
+	pin(0);
 	pin_tid(s->tid, target[0]);
-	*took = t1 - t0;
-	return (long long)((h1 - h0) * 1000000000ULL / (uint64_t)(t1 - t0));
+	pr->took = t1 - t0;
+	pr->rate = (long long)((h1 - h0) * 1000000000ULL / (uint64_t)(t1 - t0));
+}
+
+/*
+ * REPEAT pairs of phases, a warm-up pair first: what the guest lost in phase @test
+ * beyond phase @base, in ns (= instructions), over @per (the number of moves, or of the
+ * vCPU thread's context switches when @per is 0). Returns the median.
+ */
+static long long spin_cost(struct spinner *s, enum mode m, const char *name,
+			   enum phase base, enum phase test)
+{
+	long long cost[REPEAT], lost, n;
+	struct phase_run a, b;
+	int r;
+
+	for (r = -1; r < REPEAT; r++) {
+		spin_phase(s, base, &a);
+		spin_phase(s, test, &b);
+		/* What the guest lost: time it would have spun in at the base rate. */
+		lost = b.took - (long long)((__int128)b.rate * b.took / a.rate);
+		n = test == PH_PREEMPT ? b.switches : MOVES;
+		if (n <= 0) {
+			errno = 0;
+			die("%s %s: the vCPU thread was never switched out", name, mode_name[m]);
+		}
+		if (r < 0)
+			continue;
+		cost[r] = lost / n;
+		printf("# %s %s: run %d: %lld / %lld guest iterations per ms, %lld ns, %d moves, "
+		       "%lld involuntary switches of the vCPU thread: %lld ns each\n", name,
+		       mode_name[m], r, a.rate / 1000, b.rate / 1000, b.took, MOVES, b.switches,
+		       cost[r]);
+	}
+	return median(cost, REPEAT);
 }
 
 static int spinner_start(struct spinner *s, struct bvm *b, enum mode m)
@@ -325,33 +405,28 @@ static void spinner_stop(struct spinner *s)
 	bvm_destroy(s->b);
 }
 
+/*
+ * The migration row, then the preemption row, on one spinning vCPU that has run on every
+ * cluster (with the attribute, the series then holds an event of every PMU).
+ */
 static void bench_migrate(enum mode m)
 {
-	long long cost[REPEAT], rate0, rate1, took, lost;
 	struct spinner s;
 	struct bvm b;
-	int r, i;
+	int i;
 
 	if (spinner_start(&s, &b, m))
 		return;
-	/* Warm-up: the guest has run on every cluster before the measured runs. */
 	for (i = 0; i < 2 * nr_pmus; i++) {
-		sleep_ns(MIGRATE_GAP_NS);
+		sleep_ns(GAP_NS);
 		pin_tid(s.tid, target[i % nr_pmus]);
 	}
 	pin_tid(s.tid, target[0]);
-	for (r = 0; r < REPEAT; r++) {
-		rate0 = spin_rate(&s, 0, &took);
-		rate1 = spin_rate(&s, 1, &took);
-		/* What the guest lost to the migrations: time it would have spun in. */
-		lost = took - (long long)((__int128)rate1 * took / rate0);
-		cost[r] = lost / MIGRATIONS;
-		printf("# migrate %s: run %d: %lld / %lld guest iterations per ms steady / "
-		       "migrating, %lld ns over %d migrations\n", mode_name[m], r,
-		       rate0 / 1000, rate1 / 1000, took, MIGRATIONS);
-	}
+	emit("migrate", m, spin_cost(&s, m, "migrate", PH_STAY, PH_HOP),
+	     "instructions per migration");
+	emit("preempt", m, spin_cost(&s, m, "preempt", PH_IDLE, PH_PREEMPT),
+	     "instructions per preemption");
 	spinner_stop(&s);
-	emit("migrate", m, median(cost, REPEAT), "instructions per migration");
 }
 
 static void bench_storm(enum mode m)
@@ -369,8 +444,9 @@ static void bench_storm(enum mode m)
 	for (r = 0; r < REPEAT; r++) {
 		t0 = now_ns();
 		for (n = 0; now_ns() - t0 < STORM_NS; n++) {
-			h = *hb;
+			/* Moved (sched_setaffinity() returns once it is), then ran again. */
 			pin_tid(s.tid, target[(n + 1) % nr_pmus]);
+			h = *hb;
 			while (*hb == h)
 				sched_yield();
 		}
@@ -400,7 +476,7 @@ static void bench_access(enum mode m)
 		for (i = 0; i < SAMPLES; i++)
 			t[i] = bvm_run(&b, 0);
 		bvm_destroy(&b);
-		emit(row[op], m, median(t, SAMPLES) * cntvct_tick_ns() / ACCESSES,
+		emit(row[op], m, cntvct_to_ns(median(t, SAMPLES)) / ACCESSES,
 		     "instructions per access");
 	}
 }
@@ -507,11 +583,36 @@ static long long slab_bytes(long long *vcpu_size, struct slab_cache *c, int *nr)
 	return total;
 }
 
-static void bench_slab(enum mode m)
+/* One thread per vCPU, as VMMs have it: runs its vCPU once on every cluster, then waits. */
+struct slab_vcpu {
+	struct bvm *b;
+	int idx;
+	pthread_barrier_t *ran, *measured;
+};
+
+static void *slab_thread(void *arg)
+{
+	struct slab_vcpu *sv = arg;
+	int k;
+
+	for (k = 0; k < nr_pmus; k++) {
+		pin(target[k]);
+		bvm_run(sv->b, sv->idx);
+	}
+	pthread_barrier_wait(sv->ran);
+	pthread_barrier_wait(sv->measured);
+	return NULL;
+}
+
+/* @report 0: a warm-up pass, so that "off", the first mode, does not pay for the boot's first VMs. */
+static void bench_slab(enum mode m, int report)
 {
 	static struct slab_cache c0[MAX_CACHES], c1[MAX_CACHES];
+	static struct slab_vcpu sv[MEM_VMS * MAX_BVCPUS];
+	static pthread_t th[MEM_VMS * MAX_BVCPUS];
 	long long before, after, vcpu_size = 0, d;
-	int v, i, k, n0 = 0, n1 = 0;
+	int v, i, k, n0 = 0, n1 = 0, nr = MEM_VMS * MAX_BVCPUS;
+	pthread_barrier_t ran, measured;
 	struct bvm b[MEM_VMS];
 
 	pin(target[0]);
@@ -519,7 +620,6 @@ static void bench_slab(enum mode m)
 	sleep_ns(300000000L);
 	before = slab_bytes(&vcpu_size, c0, &n0);
 	for (v = 0; v < MEM_VMS; v++) {
-		pin(target[0]);
 		if (bvm_create(&b[v], MAX_BVCPUS, m)) {
 			while (v--)
 				bvm_destroy(&b[v]);
@@ -527,18 +627,31 @@ static void bench_slab(enum mode m)
 		}
 		for (i = 0; i < MAX_BVCPUS; i++)
 			bvm_entry(&b[v], i, m, OP_ONCE, 0);
-		for (k = 0; k < nr_pmus; k++) {
-			pin(target[k]);
-			for (i = 0; i < MAX_BVCPUS; i++)
-				bvm_run(&b[v], i);
-		}
 	}
+	pthread_barrier_init(&ran, NULL, nr + 1);
+	pthread_barrier_init(&measured, NULL, nr + 1);
+	for (i = 0; i < nr; i++) {
+		sv[i] = (struct slab_vcpu) {
+			.b = &b[i / MAX_BVCPUS], .idx = i % MAX_BVCPUS,
+			.ran = &ran, .measured = &measured,
+		};
+		if (pthread_create(&th[i], NULL, slab_thread, &sv[i]))
+			die("pthread_create");
+	}
+	pthread_barrier_wait(&ran);
 	/* Nor are objects the VMs released through RCU (an event re-created on a hop). */
 	sleep_ns(300000000L);
 	after = slab_bytes(&vcpu_size, c1, &n1);
+	pthread_barrier_wait(&measured);
+	for (i = 0; i < nr; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&ran);
+	pthread_barrier_destroy(&measured);
 	for (v = 0; v < MEM_VMS; v++)
 		bvm_destroy(&b[v]);
-	/* The caches that grew by 64 bytes per vCPU or more, for the reader. */
+	if (!report)
+		return;
+	/* The caches that grew or shrank by 64 bytes per vCPU or more, for the reader. */
 	for (i = 0; i < n1; i++) {
 		long long o = c1[i].objs;
 
@@ -549,17 +662,18 @@ static void bench_slab(enum mode m)
 				o -= c0[k].objs;
 			}
 		}
-		d /= MEM_VMS * MAX_BVCPUS;
+		d /= nr;
 		if (d >= 64 || d <= -64)
 			printf("# slab %s: %s %+lld bytes per vCPU (%+lld objects of %lld bytes in all)\n",
 			       mode_name[m], c1[i].name, d, o, c1[i].size);
 	}
-	emit("slab", m, (after - before) / (MEM_VMS * MAX_BVCPUS), "bytes per vCPU");
+	emit("slab", m, (after - before) / nr, "bytes per vCPU");
 	emit("kvm_vcpu", m, vcpu_size, "bytes (object size)");
 }
 
 int main(int argc, char **argv)
 {
+	/* Which rows ("migrate" also gives "preempt"), all by default. */
 	const char *rows = argc > 1 ? argv[1] : "migrate,storm,access,life,slab";
 	struct sigaction sa = { .sa_handler = on_signal };
 	int k, m;
@@ -582,6 +696,8 @@ int main(int argc, char **argv)
 	for (k = 0; k < nr_pmus; k++)
 		printf(" %d (%s)", target[k], pmus[k].name);
 	printf("\n");
+	if (strstr(rows, "slab"))
+		bench_slab(MODE_OFF, 0);
 	for (m = 0; m < NR_MODES; m++) {
 		if (strstr(rows, "migrate"))
 			bench_migrate(m);
@@ -592,7 +708,7 @@ int main(int argc, char **argv)
 		if (strstr(rows, "life"))
 			bench_life(m);
 		if (strstr(rows, "slab"))
-			bench_slab(m);
+			bench_slab(m, 1);
 	}
 	return 0;
 }

@@ -62,7 +62,7 @@ static uint64_t measure(enum vm_pmu mode, int op, unsigned long iters)
 			die("entry refused");
 	vm_destroy(&v);
 	qsort(t, SAMPLES, sizeof(t[0]), cmp_u64);
-	return t[SAMPLES / 2] * cntvct_tick_ns() / iters;
+	return cntvct_to_ns(t[SAMPLES / 2]) / iters;
 }
 
 int main(int argc, char **argv)

@@ -68,12 +68,12 @@ void unpin(void)
 		die("sched_setaffinity(all)");
 }
 
-uint64_t cntvct_tick_ns(void)
+uint64_t cntvct_to_ns(uint64_t ticks)
 {
 	uint64_t frq;
 
 	asm volatile("mrs %0, cntfrq_el0" : "=r"(frq));
-	return frq ? 1000000000ULL / frq : 1;
+	return frq ? (uint64_t)((unsigned __int128)ticks * 1000000000U / frq) : ticks;
 }
 
 int vcpu_pmu_attr(int vcpu, unsigned long req, uint64_t attr, void *addr)

@@ -40,10 +40,10 @@ struct vm {
 
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /*
- * Nanoseconds per CNTVCT_EL0 tick, from CNTFRQ_EL0, which guests share with the host: 16
- * under QEMU before 9.0 (62.5 MHz), 1 for -cpu max since (1 GHz).
+ * CNTVCT_EL0 ticks in nanoseconds, by CNTFRQ_EL0, which guests share with the host:
+ * 62.5 MHz under QEMU before 9.0, 1 GHz for -cpu max since.
  */
-uint64_t cntvct_tick_ns(void);
+uint64_t cntvct_to_ns(uint64_t ticks);
 /* Fills pmus[] with the host's arm_pmus (host-pmu.h); exits 4 (skip) if there are none. */
 void find_pmus(void);
 void pin(int cpu);

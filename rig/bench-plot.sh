@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench-plot.sh DIR IMG: the charts of make bench, with gnuplot (rig/deps.sh bench), from
-# DIR/bench.tsv (rig/bench.sh) and the pmu-hop output of the two-cluster boots' logs:
+# DIR/bench.tsv (rig/bench.sh) and the pmu-hop output of the first two-cluster boots' logs:
 #   IMG/bench-pmccntr.png  a guest's PMCCNTR_EL0 while the host moves its vCPU thread
 #                          over the CPUs of two clusters: stock (KVM's default PMU) and
 #                          the series with KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY
@@ -21,15 +21,15 @@ hop() {
 		on && /^# $/ { on = 0 }
 	' "$1"
 }
-hop "$root/logs/$base-bench-stock-topo2.log" stock >"$dir/hop-stock.dat"
-hop "$root/logs/$base-bench-series-topo2.log" fixed >"$dir/hop-fixed.dat"
+hop "$root/logs/$base-bench-stock-topo2-1.log" stock >"$dir/hop-stock.dat"
+hop "$root/logs/$base-bench-series-topo2-1.log" fixed >"$dir/hop-fixed.dat"
 [ -s "$dir/hop-stock.dat" ] && [ -s "$dir/hop-fixed.dat" ] ||
 	{ echo "bench-plot: no pmu-hop output in the two-cluster logs" >&2; exit 1; }
 
-# Per kernel and mode: the migration row minus the mode "off" (the vPMU's share), and
-# the access rows, for 2 and 3 PMUs: "label value-2 value-3" lines.
+# Per kernel and mode, the mean over the boots, as in the table: the migration row minus
+# the mode "off" (the vPMU's share), and the access rows, for 2 and 3 PMUs.
 awk -F'\t' '
-	{ v[$1, $2, $3, $4] = $5 }
+	{ k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; sum[k] += $5; n[k]++; v[k] = sum[k] / n[k] }
 	END {
 		split("stock default|series default|series fixed|recreate fixed", km, "|")
 		split("stock|series|series+attr|re-create+attr", lab, "|")

@@ -34,6 +34,11 @@ function pct(a, b) {
 # One table row: stock (default PMU), series (default PMU), series (attribute),
 # re-creating (attribute), series default against stock, series attribute against
 # re-creating.
+# A cell every run must fill: its absence (a kernel that refused the attribute, a boot
+# that died) fails the table rather than printing n/a and sentences of zeros.
+function need(k, t, r, m) {
+	if (v(k, t, r, m) == "") { printf "bench-table: no %s %s figure for %s on %d PMUs\n", r, m, k, t > "/dev/stderr"; bad = 1 }
+}
 function row(name, s, d, f, r,   noratio) {
 	printf "| %s | %s | %s | %s | %s | %s | %s |\n", name, num(s), num(d), num(f), num(r),
 		noratio ? "" : pct(d, s), noratio ? "" : ratio(f, r)
@@ -52,6 +57,15 @@ function spread(k, t, r, m,   i) {
 END {
 	nb = 0
 	for (b in boots) nb++
+	split("migrate preempt storm read filter pmcr_c floor life slab kvm_vcpu", rows, " ")
+	for (t = 2; t <= 3; t++)
+		for (i in rows) {
+			need("stock", t, rows[i], "default"); need("series", t, rows[i], "default")
+			need("series", t, rows[i], "fixed"); need("recreate", t, rows[i], "fixed")
+			if (rows[i] ~ /^(migrate|preempt|life|slab)$/)
+				for (k = 1; k <= 3; k++) need(k == 1 ? "stock" : k == 2 ? "series" : "recreate", t, rows[i], "off")
+		}
+	if (bad) exit 1
 	for (t = 2; t <= 3; t++) {
 		delete S; delete D; delete F; delete R
 		printf "\n### %d host PMUs\n\n", t
@@ -70,22 +84,29 @@ END {
 		row("instructions per cross-cluster migration, no vPMU (the floor)",
 		    v("stock", t, m, "off"), v("series", t, m, "off"), v("series", t, m, "off"),
 		    v("recreate", t, m, "off"))
+		m = "preempt"
+		row("extra instructions per preemption of the vCPU thread on its own CPU, after it ran on every cluster (vPMU minus no vPMU)",
+		    x("stock", t, m, "default"), x("series", t, m, "default"),
+		    x("series", t, m, "fixed"), x("recreate", t, m, "fixed"))
+		row("instructions per preemption, no vPMU (the floor)",
+		    v("stock", t, m, "off"), v("series", t, m, "off"), v("series", t, m, "off"),
+		    v("recreate", t, m, "off"))
 		m = "storm"
-		row("migrations per second of emulated time, storm",
+		row("migrations per second of emulated time, storm (coarse: bound by the mover'\''s polling)",
 		    v("stock", t, m, "default"), v("series", t, m, "default"),
 		    v("series", t, m, "fixed"), v("recreate", t, m, "fixed"))
 		split("read filter pmcr_c floor", ops, " ")
 		split("guest PMCCNTR_EL0 read|guest PMCCFILTR_EL0 write|guest PMCR_EL0 write with C|guest PMSELR_EL0 read (a trap with no perf work)", names, "|")
 		for (i = 1; i <= 4; i++)
-			row("instructions per " names[i], v("stock", t, ops[i], "default"),
+			row("instructions per " names[i] ", vCPU on one cluster", v("stock", t, ops[i], "default"),
 			    v("series", t, ops[i], "default"), v("series", t, ops[i], "fixed"),
 			    v("recreate", t, ops[i], "fixed"))
 		m = "life"
-		row("extra instructions per vCPU create, init, first run, destroy (vPMU minus no vPMU)",
+		row("extra instructions per vCPU create, init, first run on one CPU, destroy (vPMU minus no vPMU; approximate)",
 		    x("stock", t, m, "default"), x("series", t, m, "default"),
 		    x("series", t, m, "fixed"), x("recreate", t, m, "fixed"))
 		m = "slab"
-		row("extra slab bytes per vCPU, run on every cluster (vPMU minus no vPMU)",
+		row("extra slab bytes per vCPU, run by a thread of its own on every cluster (vPMU minus no vPMU)",
 		    x("stock", t, m, "default"), x("series", t, m, "default"),
 		    x("series", t, m, "fixed"), x("recreate", t, m, "fixed"))
 		m = "kvm_vcpu"
@@ -101,25 +122,27 @@ END {
 				rate, num(F[n] * rate), F[n] * rate / 1e7, num(R[n] * rate), R[n] * rate / 1e7,
 				num(D[n] * rate), num(S[n] * rate)
 		}
-		n = "migrations per second of emulated time, storm"
-		printf "- Storm: a host that does nothing but move one vCPU between clusters manages %s migrations a second with the attribute on the series and %s on the re-creating design (%s without the attribute on the series, %s on stock).\n",
+		n = "extra instructions per preemption of the vCPU thread on its own CPU, after it ran on every cluster (vPMU minus no vPMU)"
+		printf "- Context switches: every preemption (or block and wake) of the vCPU thread, migration or not, costs %s instructions with the attribute on the series (the thread carries an event per PMU it has run on), %s on the re-creating design, %s with the default PMU (%s on stock); at 1,000 a second that is %.4f%%, %.4f%% and %.4f%% of one 1 GHz CPU.\n",
+			num(F[n]), num(R[n]), num(D[n]), num(S[n]), F[n] * 1000 / 1e7, R[n] * 1000 / 1e7, D[n] * 1000 / 1e7
+		n = "migrations per second of emulated time, storm (coarse: bound by the mover'\''s polling)"
+		printf "- Storm: a host thread that moves one vCPU between clusters as soon as it has run again manages %s migrations a second with the attribute on the series, %s on the re-creating design, %s with the default PMU on the series and %s on stock; each move costs several times a migration, mostly the mover'\''s own polling, so the row is coarse.\n",
 			num(F[n]), num(R[n]), num(D[n]), num(S[n])
-		n = "instructions per guest PMCCNTR_EL0 read"
+		n = "instructions per guest PMCCNTR_EL0 read, vCPU on one cluster"
 		printf "- Reads: a guest reading PMCCNTR_EL0 10,000 times a second spends %.3f%% of a 1 GHz CPU on the traps with the attribute (series), %.3f%% without it, %.3f%% on stock.\n",
 			F[n] * 1e4 / 1e7, D[n] * 1e4 / 1e7, S[n] * 1e4 / 1e7
-		n = "instructions per guest PMCCFILTR_EL0 write"
-		printf "- Filter writes re-create the counter'\''s events in every design; Linux writes PMCCFILTR_EL0 when perf opens the cycles event, not per sample.\n"
-		n = "instructions per guest PMCR_EL0 write with C"
-		printf "- PMCR_EL0.C: with the attribute the series keeps its events and folds on the next entry (%s instructions), where a default-mode reset releases and creates one (%s); the re-creating design is the series here (%s).\n",
+		printf "- Filter writes release the counter'\''s events and create one in every mode; with the vCPU on one cluster the series holds one event, its best case (after the vCPU has run on N clusters it releases N). Linux writes PMCCFILTR_EL0 when perf opens the cycles event, not per sample.\n"
+		n = "instructions per guest PMCR_EL0 write with C, vCPU on one cluster"
+		printf "- PMCR_EL0.C: with the attribute the events stay and the next entry folds (%s instructions), where a default-mode reset releases and creates one (%s); the re-creating design shares the series'\'' write path (%s), so this row compares the attribute with the default PMU, not the two designs.\n",
 			num(F[n]), num(D[n]), num(R[n])
-		n = "extra instructions per vCPU create, init, first run, destroy (vPMU minus no vPMU)"
-		printf "- Lifecycle: a vCPU'\''s PMU costs %s instructions over its life with the attribute on the series, %s on the re-creating design, %s on stock: once per vCPU, not per second.\n",
+		n = "extra instructions per vCPU create, init, first run on one CPU, destroy (vPMU minus no vPMU; approximate)"
+		printf "- Lifecycle: a vCPU'\''s PMU costs about %s instructions over a life on one CPU with the attribute on the series, %s on the re-creating design, %s on stock: once per vCPU (the series creates one more event per further cluster the vCPU runs on).\n",
 			num(F[n]), num(R[n]), num(S[n])
-		n = "extra slab bytes per vCPU, run on every cluster (vPMU minus no vPMU)"
+		n = "extra slab bytes per vCPU, run by a thread of its own on every cluster (vPMU minus no vPMU)"
 		printf "- Memory: a vCPU with the attribute that has run on each of the %d clusters holds %s bytes more than one without a PMU on the series (one perf event per PMU and the set), %s on the re-creating design (one event); without the attribute %s on the series and %s on stock.\n",
 			t, num(F[n]), num(R[n]), num(D[n]), num(S[n])
 	}
-}' "$tsv" >"$md"
+}' "$tsv" >"$md" || exit 1
 
 cat "$md"
 [ -n "$fig" ] || exit 0

@@ -1,7 +1,8 @@
 #!/bin/bash
-# bench.sh: make bench. On the mainline base, under QEMU -icount shift=0 (one emulated
-# instruction per nanosecond, so every figure is an instruction count, the same on any
-# machine), on two and three clusters, three kernels without the debug options:
+# bench.sh: make bench. On the mainline base, under QEMU -icount shift=0,sleep=off (one
+# emulated instruction per nanosecond, idle periods included, so every figure is an
+# instruction count that does not depend on the host's speed or load), on two and three
+# clusters, three kernels without the debug options:
 #   stock     the base without the series (TREE=base VARIANT=perf)
 #   series    the series (VARIANT=perf)
 #   recreate  the series plus rig/bench/recreate-$BASE.patch, the other design: one event,
@@ -11,48 +12,60 @@
 # the figures into the table (printed, and written into docs/figures.md between its
 # bench markers), rig/bench-plot.sh into the charts (docs/img/*.png, with gnuplot).
 # Two boots at a time: under -icount the figures do not depend on the machine's load.
+# Takes about 25 min on two cores once the kernels are built.
 # The raw figures: build/bench/bench.tsv (kernel, PMUs, row, mode, value, unit, boot).
+# BENCH_REPORT=1: no builds and no boots, only the table and the charts again from the
+# logs of the last run.
 set -eu
 . "$(dirname "$0")/common.sh"
 [ "$base" = "$mainline" ] || { echo "bench: the mainline base only ($mainline)" >&2; exit 2; }
 out=$root/bench
 mkdir -p "$out"
-bash "$top/rig/deps.sh" bench
-BASE=$base bash "$top/rig/fetch-source.sh"
-BASE=$base bash "$top/rig/base-tree.sh"
-# The series' kernel (default configuration) first: build-guest.sh and
-# build-selftests.sh build against it.
-BASE=$base bash "$top/rig/build-kernel.sh"
-BASE=$base bash "$top/rig/build-selftests.sh"
-BASE=$base bash "$top/rig/build-guest.sh"
-BASE=$base VARIANT=perf bash "$top/rig/build-kernel.sh"
-BASE=$base TREE=base VARIANT=perf bash "$top/rig/build-kernel.sh"
-BASE=$base VARIANT=recreate bash "$top/rig/build-kernel.sh"
-
-# boot KERNEL TOPO N: bench boot N; its log is build/logs/$BASE-bench-KERNEL-topoTOPO-N.log.
-boot() {
-	local k=$1 t=$2 n=$3 plan=bench env=(VARIANT=perf)
-	case "$k" in
-	stock) env+=(TREE=base) ;;
-	recreate) env=(VARIANT=recreate) plan=bench-recreate ;;
-	esac
-	env "${env[@]}" BASE=$base TOPO=$t bash "$top/rig/run-guest.sh" $plan "bench-$k-topo$t-$n" \
-		>"$out/boot-$k-topo$t-$n.out" 2>&1 || echo "bench: $k on $t clusters ($n) failed" \
-		>>"$out/failed"
-	echo "[$(date +%H:%M:%S)] bench: $k on $t clusters, boot $n, done"
-}
-# Each kernel boots BENCH_BOOTS times (default 2) on each topology: within a boot the
-# figures repeat to a few instructions, from one boot to the next the migration rows move
-# by several hundred (docs/figures.md); the table gives the mean of the boots.
 boots=${BENCH_BOOTS:-2}
-rm -f "$out/failed"
-for t in 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
-say "bench: $((6 * boots)) boots, two at a time (about a minute each)"
-for n in $(seq "$boots"); do
-	boot series 2 $n & boot stock 2 $n & wait
-	boot recreate 2 $n & boot series 3 $n & wait
-	boot stock 3 $n & boot recreate 3 $n & wait
-done
+if [ "${BENCH_REPORT:-0}" = 0 ]; then
+	bash "$top/rig/deps.sh" bench
+	BASE=$base bash "$top/rig/fetch-source.sh"
+	BASE=$base bash "$top/rig/base-tree.sh"
+	# The series' kernels are built from the tree as it is, the re-creating one from branch
+	# work: both must be the series.
+	if [ -n "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
+	   [ "$(git -C "$tree" rev-parse HEAD)" != "$(git -C "$tree" rev-parse work)" ]; then
+		echo "bench: $build_rel/linux is not the series (uncommitted edits, or not on work)" >&2
+		exit 1
+	fi
+	# The series' kernel (default configuration) first: build-guest.sh and
+	# build-selftests.sh build against it.
+	BASE=$base bash "$top/rig/build-kernel.sh"
+	BASE=$base bash "$top/rig/build-selftests.sh"
+	BASE=$base bash "$top/rig/build-guest.sh"
+	BASE=$base VARIANT=perf bash "$top/rig/build-kernel.sh"
+	BASE=$base TREE=base VARIANT=perf bash "$top/rig/build-kernel.sh"
+	BASE=$base VARIANT=recreate bash "$top/rig/build-kernel.sh"
+
+	# boot KERNEL TOPO N: bench boot N; its log is build/logs/$BASE-bench-KERNEL-topoTOPO-N.log.
+	boot() {
+		local k=$1 t=$2 n=$3 plan=bench env=(VARIANT=perf)
+		case "$k" in
+		stock) env+=(TREE=base) ;;
+		recreate) env=(VARIANT=recreate) plan=bench-recreate ;;
+		esac
+		env "${env[@]}" BASE=$base TOPO=$t bash "$top/rig/run-guest.sh" $plan "bench-$k-topo$t-$n" \
+			>"$out/boot-$k-topo$t-$n.out" 2>&1 || echo "bench: $k on $t clusters ($n) failed" \
+			>>"$out/failed"
+		echo "[$(date +%H:%M:%S)] bench: $k on $t clusters, boot $n, done"
+	}
+	# Each kernel boots BENCH_BOOTS times (default 2) on each topology: within a boot the
+	# figures repeat to a few instructions, from one boot to the next the migration rows move
+	# by several hundred (docs/figures.md); the table gives the mean of the boots.
+	rm -f "$out/failed"
+	for t in 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
+	say "bench: $((6 * boots)) boots, two at a time (about a minute each)"
+	for n in $(seq "$boots"); do
+		boot series 2 $n & boot stock 2 $n & wait
+		boot recreate 2 $n & boot series 3 $n & wait
+		boot stock 3 $n & boot recreate 3 $n & wait
+	done
+fi
 
 : >"$out/bench.tsv"
 for k in stock series recreate; do

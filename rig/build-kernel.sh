@@ -14,11 +14,11 @@ if [ "${TREE:-}" = base ]; then
 		git -C "$tree" checkout -q --detach base
 	fi
 fi
-# VARIANT=recreate: the series (build/$BASE/linux's HEAD) plus
+# VARIANT=recreate: the series (build/$BASE/linux's branch work) plus
 # rig/bench/recreate-$BASE.patch, in the worktree build/$BASE/linux-recreate, re-made
 # when either changed.
 if [ "${VARIANT:-}" = recreate ]; then
-	head=$(git -C "$build/linux" rev-parse HEAD)
+	head=$(git -C "$build/linux" rev-parse work)
 	want="$head $(sha1sum <"$top/rig/bench/recreate-$base.patch" | cut -d' ' -f1)"
 	if [ ! -d "$tree" ]; then
 		git -C "$build/linux" worktree add -q --detach "$tree" "$head"

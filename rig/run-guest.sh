@@ -44,6 +44,10 @@ if [ -n "${PART:-}" ]; then
 fi
 log=$root/logs/$run.log res=$root/results/$run.tsv
 grep -q '^#icount' "$plan" && ICOUNT=1
+# "#icount sleep=off": also when every emulated CPU idles, virtual time does not follow
+# the host's clock (QEMU's default, sleep=on, lets the host's load into idle periods).
+icount_opt="shift=0"
+grep -q '^#icount sleep=off' "$plan" && icount_opt="shift=0,sleep=off"
 initrd=$build/initramfs-${run#$base-}.cpio
 
 bash "$top/rig/make-dtb.sh"
@@ -92,7 +96,7 @@ fifo=$build/qemu-${run#$base-}.in
 rm -f "$fifo" && mkfifo "$fifo" && exec 3<>"$fifo"
 watchdog &
 wdpid=$!
-timeout -k 10 "$limit" "$qemu" $qemu_machine ${ICOUNT:+-icount shift=0} -nographic -nic none \
+timeout -k 10 "$limit" "$qemu" $qemu_machine ${ICOUNT:+-icount $icount_opt} -nographic -nic none \
 	-monitor none -chardev stdio,id=con,mux=on,signal=off -serial chardev:con \
 	-pidfile "$pidfile" -no-reboot -kernel "$image" -initrd "$initrd" -dtb "$dtb" \
 	-append "console=ttyAMA0 rdinit=/init panic=-1 rig.pmus=$topo" <"$fifo" 2>&1 |

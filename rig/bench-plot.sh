@@ -4,8 +4,8 @@
 #   IMG/bench-pmccntr.png  a guest's PMCCNTR_EL0 while the host moves its vCPU thread
 #                          over the CPUs of two clusters: stock (KVM's default PMU) and
 #                          the series with KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY
-#   IMG/bench-cost.png     what the vPMU costs per cross-cluster migration, and per guest
-#                          PMU access, on each kernel, for two and three host PMUs
+#   IMG/bench-cost.png     what the vPMU costs per cross-cluster migration, per preemption
+#                          of the vCPU thread, and per guest PMU access, on each kernel
 set -eu
 . "$(dirname "$0")/common.sh"
 dir=$1 img=$2
@@ -32,7 +32,7 @@ awk -F'\t' '
 	{ k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4; sum[k] += $5; n[k]++; v[k] = sum[k] / n[k] }
 	END {
 		split("stock default|series default|series fixed|recreate fixed", km, "|")
-		split("stock|series|series+attr|re-create+attr", lab, "|")
+		split("stock|series|attr|re-create", lab, "|")
 		for (i = 1; i <= 4; i++) {
 			split(km[i], a, " ")
 			printf "\"%s\"", lab[i]
@@ -41,6 +41,8 @@ awk -F'\t' '
 			for (t = 2; t <= 3; t++)
 				printf " %d %d %d", v[a[1], t, "read", a[2]], v[a[1], t, "filter", a[2]],
 					v[a[1], t, "pmcr_c", a[2]]
+			for (t = 2; t <= 3; t++)
+				printf " %d", v[a[1], t, "preempt", a[2]] - v[a[1], t, "preempt", "off"]
 			printf "\n"
 		}
 	}' "$dir/bench.tsv" >"$dir/cost.dat"
@@ -60,13 +62,13 @@ plot "$dir/hop-stock.dat" using 1:3:xtic(2) with linespoints ls 1 title "stock 7
      "$dir/hop-fixed.dat" using 1:3 with linespoints ls 2 title "series, KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY: counts everywhere"
 
 set output "$img/bench-cost.png"
-set terminal pngcairo size 1300,560 font "DejaVu Sans,11" noenhanced
+set terminal pngcairo size 1500,560 font "DejaVu Sans,11" noenhanced
 unset xlabel
 set yrange [0:*]
 set offsets 0, 0, graph 0.25, 0
 set key inside top left
 set xtics font ",10"
-set multiplot layout 1,2 title "What the vPMU costs the host (make bench, QEMU -icount: one instruction per ns; attr = FIXED_COUNTERS_ONLY)"
+set multiplot layout 1,3 title "What the vPMU costs the host (make bench, QEMU -icount). stock, series: default PMU; attr: the series with FIXED_COUNTERS_ONLY; re-create: the other design with it"
 unset title
 set style data histograms
 set style histogram clustered gap 1
@@ -78,6 +80,10 @@ set title "extra instructions per cross-cluster migration of a running vCPU"
 set ylabel "instructions (vPMU minus no vPMU)"
 plot "$dir/cost.dat" using 2:xtic(1) title "2 host PMUs" lc rgb "#2471a3", \
      "" using 3 title "3 host PMUs" lc rgb "#85c1e9"
+set title "extra instructions per preemption of the vCPU thread"
+set ylabel "instructions (vPMU minus no vPMU)"
+plot "$dir/cost.dat" using 10:xtic(1) title "2 host PMUs" lc rgb "#2471a3", \
+     "" using 11 title "3 host PMUs" lc rgb "#85c1e9"
 set title "instructions per trapped guest access (2 host PMUs)"
 set ylabel "instructions"
 plot "$dir/cost.dat" using 4:xtic(1) title "PMCCNTR_EL0 read" lc rgb "#1e8449", \

@@ -28,8 +28,8 @@
  *            PMU it has run on).
  *  storm     migrations per second of emulated time when this thread moves the vCPU to
  *            the next cluster as soon as the guest has run since the last move. Bound
- *            by this thread's own polling (a move takes several times a migration's
- *            cost): a coarse figure.
+ *            by this thread's own polling (a move takes about 40 times a migration's
+ *            kernel work): a coarse figure.
  *  read, filter, pmcr_c, floor
  *            instructions per guest PMCCNTR_EL0 read, PMCCFILTR_EL0 write, PMCR_EL0
  *            write with C (and E), PMSELR_EL0 read (a trap with no perf work), the vCPU
@@ -339,8 +339,8 @@ static void spin_phase(struct spinner *s, enum phase ph, struct phase_run *pr)
 
 /*
  * REPEAT pairs of phases, a warm-up pair first: what the guest lost in phase @test
- * beyond phase @base, in ns (= instructions), over @per (the number of moves, or of the
- * vCPU thread's context switches when @per is 0). Returns the median.
+ * beyond phase @base, in ns (= instructions), over the number of moves (PH_HOP) or of
+ * the vCPU thread's involuntary context switches (PH_PREEMPT). Returns the median.
  */
 static long long spin_cost(struct spinner *s, enum mode m, const char *name,
 			   enum phase base, enum phase test)

@@ -34,10 +34,15 @@ function pct(a, b) {
 # One table row: stock (default PMU), series (default PMU), series (attribute),
 # re-creating (attribute), series default against stock, series attribute against
 # re-creating.
-# A cell every run must fill: its absence (a kernel that refused the attribute, a boot
-# that died) fails the table rather than printing n/a and sentences of zeros.
-function need(k, t, r, m) {
-	if (v(k, t, r, m) == "") { printf "bench-table: no %s %s figure for %s on %d PMUs\n", r, m, k, t > "/dev/stderr"; bad = 1 }
+# A cell every boot must fill: its absence from any boot (a kernel that refused the
+# attribute, a boot that died) fails the table rather than printing n/a, sentences of
+# zeros or a mean of fewer boots than its "off" baseline.
+function need(k, t, r, m,   i) {
+	i = k SUBSEP t SUBSEP r SUBSEP m
+	if (cnt[i] != nb) {
+		printf "bench-table: %d of %d boots gave a %s %s figure for %s on %d PMUs\n", cnt[i], nb, r, m, k, t > "/dev/stderr"
+		bad = 1
+	}
 }
 function row(name, s, d, f, r,   noratio) {
 	printf "| %s | %s | %s | %s | %s | %s | %s |\n", name, num(s), num(d), num(f), num(r),
@@ -123,10 +128,14 @@ END {
 				num(D[n] * rate), num(S[n] * rate)
 		}
 		n = "extra instructions per preemption of the vCPU thread on its own CPU, after it ran on every cluster (vPMU minus no vPMU)"
-		printf "- Context switches: every preemption (or block and wake) of the vCPU thread, migration or not, costs %s instructions with the attribute on the series (the thread carries an event per PMU it has run on), %s on the re-creating design, %s with the default PMU (%s on stock); at 1,000 a second that is %.4f%%, %.4f%% and %.4f%% of one 1 GHz CPU.\n",
+		printf "- Preemptions: every preemption of the vCPU thread (a switch out and back in), migration or not, costs %s instructions with the attribute on the series (the thread carries an event per PMU it has run on), %s on the re-creating design, %s with the default PMU (%s on stock); at 1,000 a second that is %.4f%%, %.4f%% and %.4f%% of one 1 GHz CPU.\n",
 			num(F[n]), num(R[n]), num(D[n]), num(S[n]), F[n] * 1000 / 1e7, R[n] * 1000 / 1e7, D[n] * 1000 / 1e7
+		m = "extra instructions per cross-cluster migration (vPMU minus no vPMU)"
+		if (R[m] > F[m] && F[n] > R[n])
+			printf "- Break-even: the series saves %s instructions per migration and pays %s more per preemption than re-creating, so it costs less only while the vCPU thread is preempted on its CPU fewer than %.1f times per cross-cluster migration (a migration'\''s own switch is in the migration row).\n",
+				num(R[m] - F[m]), num(F[n] - R[n]), (R[m] - F[m]) / (F[n] - R[n])
 		n = "migrations per second of emulated time, storm (coarse: bound by the mover'\''s polling)"
-		printf "- Storm: a host thread that moves one vCPU between clusters as soon as it has run again manages %s migrations a second with the attribute on the series, %s on the re-creating design, %s with the default PMU on the series and %s on stock; each move costs several times a migration, mostly the mover'\''s own polling, so the row is coarse.\n",
+		printf "- Storm: a host thread that moves one vCPU between clusters as soon as it has run again manages %s migrations a second with the attribute on the series, %s on the re-creating design, %s with the default PMU on the series and %s on stock; each move costs about 40 times a migration'\''s kernel work, mostly the mover'\''s own polling, so the row is coarse.\n",
 			num(F[n]), num(R[n]), num(D[n]), num(S[n])
 		n = "instructions per guest PMCCNTR_EL0 read, vCPU on one cluster"
 		printf "- Reads: a guest reading PMCCNTR_EL0 10,000 times a second spends %.3f%% of a 1 GHz CPU on the traps with the attribute (series), %.3f%% without it, %.3f%% on stock.\n",

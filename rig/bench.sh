@@ -12,7 +12,7 @@
 # the figures into the table (printed, and written into docs/figures.md between its
 # bench markers), rig/bench-plot.sh into the charts (docs/img/*.png, with gnuplot).
 # Two boots at a time: under -icount the figures do not depend on the machine's load.
-# Takes about 25 min on two cores once the kernels are built.
+# Takes about 20 min on two cores once the kernels are built (boots of 1.5 to 4 min).
 # The raw figures: build/bench/bench.tsv (kernel, PMUs, row, mode, value, unit, boot).
 # BENCH_REPORT=1: no builds and no boots, only the table and the charts again from the
 # logs of the last run.
@@ -54,12 +54,12 @@ if [ "${BENCH_REPORT:-0}" = 0 ]; then
 			>>"$out/failed"
 		echo "[$(date +%H:%M:%S)] bench: $k on $t clusters, boot $n, done"
 	}
-	# Each kernel boots BENCH_BOOTS times (default 2) on each topology: within a boot the
-	# figures repeat to a few instructions, from one boot to the next the migration rows move
-	# by several hundred (docs/figures.md); the table gives the mean of the boots.
+	# Each kernel boots BENCH_BOOTS times (default 2) on each topology: the migration rows
+	# move by several hundred instructions within a boot and up to about 1,400 from one boot
+	# to the next (docs/figures.md); the table gives the mean of the boots' medians.
 	rm -f "$out/failed"
 	for t in 2 3; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
-	say "bench: $((6 * boots)) boots, two at a time (about a minute each)"
+	say "bench: $((6 * boots)) boots, two at a time (1.5 to 4 min each)"
 	for n in $(seq "$boots"); do
 		boot series 2 $n & boot stock 2 $n & wait
 		boot recreate 2 $n & boot series 3 $n & wait

@@ -49,6 +49,21 @@ function row(name, s, d, f, r,   noratio) {
 		noratio ? "" : pct(d, s), noratio ? "" : ratio(f, r)
 	S[name] = s; D[name] = d; F[name] = f; R[name] = r
 }
+# One row over the four columns (stock and series with the default PMU, series and
+# re-creating with the attribute): of the figures as they are, of the vPMU share
+# (minus "off"), or of the floor ("off" itself).
+function vrow(name, t, m) {
+	row(name, v("stock", t, m, "default"), v("series", t, m, "default"),
+	    v("series", t, m, "fixed"), v("recreate", t, m, "fixed"))
+}
+function xrow(name, t, m) {
+	row(name, x("stock", t, m, "default"), x("series", t, m, "default"),
+	    x("series", t, m, "fixed"), x("recreate", t, m, "fixed"))
+}
+function frow(name, t, m) {
+	row(name, v("stock", t, m, "off"), v("series", t, m, "off"), v("series", t, m, "off"),
+	    v("recreate", t, m, "off"))
+}
 {
 	k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
 	sum[k] += $5; cnt[k]++; val[k] = sum[k] / cnt[k]; boots[$7] = 1
@@ -77,47 +92,27 @@ END {
 		print "| row | stock 7.3 | series, default PMU | series, FIXED_COUNTERS_ONLY | re-creating, FIXED_COUNTERS_ONLY | series default vs stock | series / re-creating (attribute) |"
 		print "| --- | --- | --- | --- | --- | --- | --- |"
 		m = "migrate"
-		row("extra instructions per cross-cluster migration (vPMU minus no vPMU)",
-		    x("stock", t, m, "default"), x("series", t, m, "default"),
-		    x("series", t, m, "fixed"), x("recreate", t, m, "fixed"))
-		row("instructions per cross-cluster migration, vPMU included",
-		    v("stock", t, m, "default"), v("series", t, m, "default"),
-		    v("series", t, m, "fixed"), v("recreate", t, m, "fixed"))
+		xrow("extra instructions per cross-cluster migration (vPMU minus no vPMU)", t, m)
+		vrow("instructions per cross-cluster migration, vPMU included", t, m)
 		row(sprintf("spread of the row above over %d boots (highest minus lowest)", nb),
 		    spread("stock", t, m, "default"), spread("series", t, m, "default"),
 		    spread("series", t, m, "fixed"), spread("recreate", t, m, "fixed"), 1)
-		row("instructions per cross-cluster migration, no vPMU (the floor)",
-		    v("stock", t, m, "off"), v("series", t, m, "off"), v("series", t, m, "off"),
-		    v("recreate", t, m, "off"))
+		frow("instructions per cross-cluster migration, no vPMU (the floor)", t, m)
 		m = "preempt"
-		row("extra instructions per preemption of the vCPU thread on its own CPU, after it ran on every cluster (vPMU minus no vPMU)",
-		    x("stock", t, m, "default"), x("series", t, m, "default"),
-		    x("series", t, m, "fixed"), x("recreate", t, m, "fixed"))
-		row("instructions per preemption, no vPMU (the floor)",
-		    v("stock", t, m, "off"), v("series", t, m, "off"), v("series", t, m, "off"),
-		    v("recreate", t, m, "off"))
+		xrow("extra instructions per preemption of the vCPU thread on its own CPU, after it ran on every cluster (vPMU minus no vPMU)", t, m)
+		frow("instructions per preemption, no vPMU (the floor)", t, m)
 		m = "storm"
-		row("migrations per second of emulated time, storm (coarse: bound by the mover'\''s polling)",
-		    v("stock", t, m, "default"), v("series", t, m, "default"),
-		    v("series", t, m, "fixed"), v("recreate", t, m, "fixed"))
+		vrow("migrations per second of emulated time, storm (coarse: bound by the mover'\''s polling)", t, m)
 		split("read filter pmcr_c floor", ops, " ")
 		split("guest PMCCNTR_EL0 read|guest PMCCFILTR_EL0 write|guest PMCR_EL0 write with C|guest PMSELR_EL0 read (a trap with no perf work)", names, "|")
 		for (i = 1; i <= 4; i++)
-			row("instructions per " names[i] ", vCPU on one cluster", v("stock", t, ops[i], "default"),
-			    v("series", t, ops[i], "default"), v("series", t, ops[i], "fixed"),
-			    v("recreate", t, ops[i], "fixed"))
+			vrow("instructions per " names[i] ", vCPU on one cluster", t, ops[i])
 		m = "life"
-		row("extra instructions per vCPU create, init, first run on one CPU, destroy (vPMU minus no vPMU; approximate)",
-		    x("stock", t, m, "default"), x("series", t, m, "default"),
-		    x("series", t, m, "fixed"), x("recreate", t, m, "fixed"))
+		xrow("extra instructions per vCPU create, init, first run on one CPU, destroy (vPMU minus no vPMU; approximate)", t, m)
 		m = "slab"
-		row("extra slab bytes per vCPU, run by a thread of its own on every cluster (vPMU minus no vPMU)",
-		    x("stock", t, m, "default"), x("series", t, m, "default"),
-		    x("series", t, m, "fixed"), x("recreate", t, m, "fixed"))
+		xrow("extra slab bytes per vCPU, run by a thread of its own on every cluster (vPMU minus no vPMU)", t, m)
 		m = "kvm_vcpu"
-		row("bytes of struct kvm_vcpu (slab object size)",
-		    v("stock", t, m, "default"), v("series", t, m, "default"),
-		    v("series", t, m, "fixed"), v("recreate", t, m, "fixed"))
+		vrow("bytes of struct kvm_vcpu (slab object size)", t, m)
 
 		n = "extra instructions per cross-cluster migration (vPMU minus no vPMU)"
 		printf "\nWhat the rows mean, at %d host PMUs:\n\n", t

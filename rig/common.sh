@@ -76,7 +76,12 @@ esac
 # another, for experiments (QEMU=/usr/bin/qemu-system-aarch64 on Debian 12 is 7.2, whose
 # TCG race rig/fetch-qemu.sh explains).
 qemu=${QEMU:-$root/qemu/usr/bin/qemu-system-aarch64}
-qemu_machine="-machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on -smp $smp -m 4G"
+# Memory: 4 GB; the debug kernel gets 1 GB, since @kmemleak scans all of it under KASAN
+# (two scans of 4 GB took about 100 s). QEMU_MEM=size sets it for any boot.
+mem=4G
+[ "${VARIANT:-}" != debug ] || mem=1G
+mem=${QEMU_MEM:-$mem}
+qemu_machine="-machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on -smp $smp -m $mem"
 dtb=$root/topo$topo.dtb
 # Another QEMU's tree is its own: QEMU 7.2 does not boot with QEMU 10's.
 [ -z "${QEMU:-}" ] || dtb=$root/qemu-other/topo$topo.dtb

@@ -33,6 +33,7 @@ gc stress-hotplug "$top/guest/stress-hotplug.c" "$top/guest/pmu-hop-guest.S" \
 	"$top/guest/stress-hotplug-guest.S" "$top/guest/vmm.c" "$hp" "$pmu" -pthread
 gc stress-contend "$top/guest/stress-contend.c" "$top/guest/vmm.c" "$pmu"
 gc stress-fuzz "$top/guest/stress-fuzz.c" "$top/guest/vmm.c" "$pmu" -lpthread
+gc host-sampling "$top/guest/host-sampling.c" "$pmu"
 gc linux-vmm "$top/guest/linux-vmm.c" "$top/guest/splat.c" $multi -pthread
 gc linux-guest-perf "$top/guest/linux-guest-perf.c" "$top/guest/splat.c"
 bash "$top/rig/make-linux-guest.sh"

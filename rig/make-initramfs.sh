@@ -58,7 +58,9 @@ done <"$plan" >"$out.plan"
 	echo "dir /tmp 1777 0 0"
 	echo "file /init $build/guest/init 0755 0 0"
 	echo "file /plan $out.plan 0644 0 0"
-	for prog in $(grep -v '^#' "$out.plan" | awk '$4 ~ /^\/bin\// { print $4 }' | sort -u); do
+	# The command, and any program its arguments name (host-sampling -- /bin/stress-life).
+	for prog in $(grep -v '^#' "$out.plan" |
+		      awk '{ for (i = 4; i <= NF; i++) if ($i ~ /^\/bin\//) print $i }' | sort -u); do
 		echo "file $prog $(find_prog "${prog#/bin/}") 0755 0 0"
 	done
 	if grep -v '^#' "$out.plan" | awk '$4 == "/bin/linux-vmm"' | grep -q .; then

@@ -6,20 +6,23 @@
  *
  * Opens, on every CPU of every host PMU, K (default 2) CPU_CYCLES sampling events of
  * that PMU, not pinned, 32-bit, with a period of N cycles (default 1000000) and no ring
- * buffer (their samples are dropped); runs COMMAND; closes the events; exits with
- * COMMAND's exit status (2 on a setup error, 3 if COMMAND died of a signal).
+ * buffer (their samples are dropped); runs COMMAND; closes the events; exits as
+ * COMMAND did (with its status, or killed by the same signal), or with 2 on a setup
+ * error of its own.
  *
- * What it is for: an experiment on the emulated host, not a test. Pinned events (KVM's)
- * go first, so these take event counters; each of them is then due to overflow within
- * N cycles, and under QEMU TCG such a counter arms the emulated CPU's PMU timer, whose
- * callback updates that CPU's counters from QEMU's main loop while the CPU itself may be
- * between the two halves of an exception return. KVM's events alone never arm it: their
- * periods end centuries away. See docs/figures.md, "The 2^63 jump".
+ * What it is for: an experiment on the emulated host, not a test. While a vCPU thread
+ * runs on a CPU, KVM's pinned events go first, so these take event counters there; each
+ * of them is then due to overflow within N cycles, and under QEMU TCG such a counter
+ * keeps the emulated CPU's PMU timer armed, whose callback updates that CPU's counters
+ * from QEMU's main loop. KVM's events arm it only while a guest counter is near its
+ * wrap: a 64-bit guest counter far from it, as in the stress programs, never does. See
+ * docs/figures.md, "The 2^63 jump".
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <linux/perf_event.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +115,10 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nr_fds; i++)
 		close(fds[i]);
-	if (WIFSIGNALED(status))
-		return 3;
+	if (WIFSIGNALED(status)) {
+		signal(WTERMSIG(status), SIG_DFL);
+		raise(WTERMSIG(status));
+		return 2;
+	}
 	return WEXITSTATUS(status);
 }

@@ -40,7 +40,17 @@ while IFS= read -r line; do
 	*) printf '%s\n' "$line"; continue ;;
 	esac
 	prog=${4#/bin/}
-	if find_prog "$prog" >/dev/null; then
+	# Programs the arguments name (host-sampling -- /bin/stress-life) must exist too.
+	missing=
+	for a in "${@:5}"; do
+		case "$a" in
+		/bin/*) find_prog "${a#/bin/}" >/dev/null || missing=${a#/bin/} ;;
+		esac
+	done
+	if [ -n "$missing" ]; then
+		printf '%s %s - @fail %s is not built for %s\n' "$1" "$2" "$missing" "$base"
+		echo "make-initramfs: $missing is not built for $base: $1 fails" >&2
+	elif find_prog "$prog" >/dev/null; then
 		printf '%s\n' "$line"
 	elif [ -n "$stock" ] && printf '%s\n' $series_tests | grep -qxF "$1"; then
 		printf '%s %s - @skip %s is added by the series: not in stock %s\n' "$1" "$2" "$prog" "$pkg"

@@ -57,4 +57,7 @@ fi
 say "building $build_rel/$(basename "$kobj")/Image ($(git -C "$tree" rev-list --count base..HEAD) patch(es) on $(git -C "$tree" log -1 --format=%s base))"
 kmake Image 2>&1 | { grep -v '^  ' || true; }
 [ "${PIPESTATUS[0]}" = 0 ] || exit 1
-say "Image: $(stat -c %s "$kobj/arch/arm64/boot/Image") bytes"
+# The boots' copy ($image), replaced in one step: a boot that starts now reads either.
+cp "$kobj/arch/arm64/boot/Image" "$image.tmp"
+mv "$image.tmp" "$image"
+say "Image: $(stat -c %s "$image") bytes"

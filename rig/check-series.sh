@@ -2,7 +2,8 @@
 # check-series.sh: the static checks of the base's series (patches/, or patches/$BASE/
 # for the backport), written to build/results/$BASE-series.tsv:
 #  - checkpatch --strict on every patch (0 errors, 0 warnings, 0 checks);
-#  - every commit of the series builds on its own (incremental Image builds, in order);
+#  - every commit of the series builds on its own (incremental Image builds, in order; a
+#    commit that changes only documents, selftests or MAINTAINERS is its parent's build);
 #  - on the mainline (SPARSE=1: on the backport too, SPARSE=0: on neither), sparse (C=2)
 #    and W=1 on every C file under arch/ or virt/ the series touches: no finding that
 #    base does not have already;
@@ -90,23 +91,39 @@ if [ "$sparse" = 1 ] && ! [ -f "$vdir/sparse-base-$sparse_base_key" ]; then
 	moved=1
 	findings >"$vdir/sparse-base-$sparse_base_key"
 fi
+# image_neutral C: true when commit C changes no file the Image is built from, only
+# documents (.rst, .txt), selftests and MAINTAINERS; its build is then its parent's.
+image_neutral() {
+	! git -C "$tree" diff --name-only "$1^" "$1" |
+		grep -qvE '^(Documentation/.*[.](rst|txt)|tools/testing/selftests/.*|MAINTAINERS)$'
+}
 n=0
+prev_ok=
 for c in $commits; do
 	n=$((n + 1))
 	subject=$(git -C "$tree" log -1 --format=%s "$c")
 	key=$(echo "$(git -C "$tree" rev-parse "$c^{tree}") $env_key" | sha)
 	if kept build "$key"; then
 		result "build:$n" pass "$subject (kept)"
+		prev_ok=1
+		continue
+	fi
+	if [ -n "$prev_ok" ] && image_neutral "$c"; then
+		result "build:$n" pass "$subject (no Image source changed: commit $((n - 1))'s build)"
+		keep build "$key"
 		continue
 	fi
 	git -C "$tree" checkout -q "$c"
 	moved=1
+	t=$(date +%s)
 	if kmake Image >"$logs/$base-bisect-$n.log" 2>&1 &&
 	   ! grep -q 'warning:' "$logs/$base-bisect-$n.log"; then
-		result "build:$n" pass "$subject"
+		result "build:$n" pass "$subject ($(( $(date +%s) - t )) s)"
 		keep build "$key"
+		prev_ok=1
 	else
 		result "build:$n" fail "$subject; see ${logs#$top/}/$base-bisect-$n.log"
+		prev_ok=
 	fi
 done
 if [ -n "$moved" ]; then

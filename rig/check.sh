@@ -12,14 +12,15 @@
 #    programs; checkpatch and per-patch builds; the short plan on two and three clusters,
 #    the TOPO=5 and TOPO=2n plans, and the Linux guest under -icount on two and three;
 #  - the debug kernel (VARIANT=debug: KASAN, kmemleak, debug objects) with
-#    rig/plans/debug.plan on two and three clusters (results BASE-debug-topoN): on the
-#    mainline by default (CHECK_DEBUG=mainline), on both bases with CHECK_DEBUG=all,
+#    rig/plans/debug.plan on two and three clusters (results BASE-debug-topoN): on both
+#    bases by default (CHECK_DEBUG=all), on the mainline only with CHECK_DEBUG=mainline,
 #    on neither with CHECK_DEBUG=0.
 # A base whose series is empty runs stock; a base whose setup fails is reported and the
 # other one still runs. The work runs in two lanes at once, so that both cores stay busy
-# (a guest under QEMU TCG keeps about one core busy, checkpatch and git one): lane 1
-# sets the mainline up and checks its series, lane 2 the backport; then each lane takes
-# the next boot, longest first, of a base that is ready, until none is left. The full
+# (a guest under QEMU TCG keeps one to one and a half cores busy, a -j2 build two): lane
+# 1 sets the mainline up, lane 2 the backport; then a lane that is free takes the next
+# job whose inputs are ready: the debug kernels and the static checks first, then the
+# boots, longest first (the job list below). The full
 # plan, the longest boot by far, runs as two boots of about the same length (split at
 # the "#part" line of rig/plans/7.3/check.plan; results BASE-topo2.1 and BASE-topo2.2).
 # Prints one summary table, the step times, then (so that the tail of the output, all
@@ -30,11 +31,11 @@ set -u
 unset BASE TREE VARIANT
 . "$(dirname "$0")/common.sh"
 # debug_on BASE: whether make check builds and boots BASE's debug kernel.
-debug=${CHECK_DEBUG:-mainline}
+debug=${CHECK_DEBUG:-all}
 case "$debug" in
 0 | mainline | all) ;;
 1) debug=all ;;
-*) echo "CHECK_DEBUG must be mainline (the default), all or 0" >&2; exit 2 ;;
+*) echo "CHECK_DEBUG must be all (the default), mainline or 0" >&2; exit 2 ;;
 esac
 debug_on() { [ "$debug" = all ] || { [ "$debug" = mainline ] && [ "$1" = "$mainline" ]; }; }
 mkdir -p "$root/results" "$root/logs"
@@ -66,21 +67,14 @@ boot() {
 	VARIANT=$v BASE=$1 TOPO=$2 PART=${4:-} bash "$top/rig/run-guest.sh" "$3" "$r" || true
 	printf '%-6s %-14s %4d s\n' "$1" "$r${4:+.$4}" $(( $(date +%s) - t )) >>"$times"
 }
-# setup BASE: everything a boot of BASE needs, then the static checks.
+# setup BASE: everything a boot of BASE needs.
 setup() {
 	local b=$1
 	{ [ "$b" != "$mainline" ] || step $b fetch bash "$top/rig/fetch-source.sh"; } &&
 	step $b tree bash "$top/rig/base-tree.sh" &&
 	step $b kernel bash "$top/rig/build-kernel.sh" &&
 	step $b selftests bash "$top/rig/build-selftests.sh" &&
-	step $b guest bash "$top/rig/build-guest.sh" || return 1
-	step $b series bash "$top/rig/check-series.sh"
-	# Last, and on its own: a failed debug build costs the debug boots only.
-	if debug_on $b &&
-	   ! step $b kernel-debug env VARIANT=debug bash "$top/rig/build-kernel.sh"; then
-		touch "$root/.debug-failed-$b"
-	fi
-	return 0
+	step $b guest bash "$top/rig/build-guest.sh"
 }
 
 step rig deps bash "$top/rig/deps.sh"
@@ -88,65 +82,105 @@ step rig qemu bash "$top/rig/fetch-qemu.sh"
 # The device trees, once, before the lanes share them.
 for t in 1 2 3 5 2n; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
 
-# The boots, longest first: BASE TOPO PLAN [PART].
-# A debug boot (KASAN, 1 GB) takes 250 to 280 s beside another boot, second only to
-# the two parts of the full plan. The backport's debug kernel costs a cold run another
-# kernel build (about 7 min of both cores) and two boots: CHECK_DEBUG=all asks for it
-# (docs/figures.md).
-jobs=("$mainline 2 check 1" "$mainline 2 check 2")
+# The jobs, in the order a free lane takes them: the first one whose inputs are ready.
+#   setup BASE                 everything a boot needs (fetch, tree, kernel, selftests,
+#                              guest programs); the base's other jobs wait for it;
+#   kdebug BASE                the debug kernel; the debug boots wait for it;
+#   series BASE                the static checks (check-series.sh);
+#   boot BASE TOPO PLAN [PART] one boot, longest first.
+# The kernel builds come before the boots: they are the longest jobs, and a lane that
+# took one last would leave the other idle at the end. kdebug and series both work in
+# build/BASE/linux (series checks out one commit after another), so they never run at
+# once on one base; the boots load the kernel's copy (rig/common.sh, image), which the
+# per-patch builds leave alone, so they run while the series is checked.
+# A debug boot (KASAN, 1 GB) takes 250 to 280 s beside another boot, second only to the
+# two parts of the full plan (docs/figures.md).
+jobs=("setup $mainline" "setup $backport")
 for b in "$mainline" "$backport"; do
-	! debug_on "$b" || jobs+=("$b 3 debug" "$b 2 debug")
+	! debug_on "$b" || jobs+=("kdebug $b")
+	jobs+=("series $b")
 done
-jobs+=("$mainline 3 topo" "$backport 3 topo" "$backport 2 topo" "$mainline 1 topo" "$mainline 3 linux-guest-icount"
-      "$backport 3 linux-guest-icount" "$mainline 2 linux-guest-icount"
-      "$backport 2 linux-guest-icount" "$mainline 5 topo5" "$backport 5 topo5"
-      "$mainline 2n topo2n" "$backport 2n topo2n")
-# boots: takes the next boot whose base is set up (and whose static checks, which
-# rebuild its kernel commit by commit, are done) until none is left.
-boots() {
-	local i b st left took
-	# A base's boots start as soon as it is set up, while the other base may still
-	# build (in a cold run the mainline's kernel, debug kernel and per-patch builds
-	# outlast the backport's setup by about 15 min). The boots used to wait for both
-	# bases: the hang and KVM_BUG_ON seen under a compiling host were QEMU 7.2's TCG race
-	# (docs/figures.md, "The intermittent 7.3 bug was QEMU 7.2's"), which the rig's QEMU
-	# no longer has.
+jobs+=("boot $mainline 2 check 1" "boot $mainline 2 check 2")
+for b in "$mainline" "$backport"; do
+	! debug_on "$b" || jobs+=("boot $b 3 debug" "boot $b 2 debug")
+done
+for j in "$mainline 3 topo" "$backport 3 topo" "$backport 2 topo" "$mainline 1 topo" \
+	 "$mainline 3 linux-guest-icount" "$backport 3 linux-guest-icount" \
+	 "$mainline 2 linux-guest-icount" "$backport 2 linux-guest-icount" \
+	 "$mainline 5 topo5" "$backport 5 topo5" "$mainline 2n topo2n" "$backport 2n topo2n"; do
+	jobs+=("boot $j")
+done
+# state FILE: what a finished job left there: ok, failed, or nothing yet.
+state() { cat "$root/$1" 2>/dev/null || true; }
+# runnable KIND BASE...: 0 when the job can start now, 1 when it must wait, 2 when it
+# never will (what it needs failed).
+runnable() {
+	local need
+	case "$1" in
+	setup)	return 0 ;;
+	boot)	need=.ready-$2
+		[ "$4" != debug ] || need=.debug-$2 ;;
+	*)	need=.ready-$2 ;;
+	esac
+	case "$(state "$need")" in
+	ok) return 0 ;;
+	failed) return 2 ;;
+	esac
+	[ "$(state ".ready-$2")" != failed ] || return 2
+	return 1
+}
+# run_job KIND BASE...: one job, in a subshell so that a rig script that dies takes no
+# lane with it; a setup or kdebug job records ok or failed for the jobs that wait on it.
+run_job() {
+	local kind=$1 b=$2 st=failed
+	shift 2
+	case "$kind" in
+	setup)	(setup "$b") && st=ok
+		echo $st >"$root/.ready-$b" ;;
+	kdebug)	(step "$b" kernel-debug env VARIANT=debug bash "$top/rig/build-kernel.sh") && st=ok
+		echo $st >"$root/.debug-$b" ;;
+	series)	(step "$b" series bash "$top/rig/check-series.sh") || true ;;
+	boot)	(boot "$b" "$@") || true ;;
+	esac
+}
+# lane: takes the next job (claimed with mkdir, so no two lanes take one) until every
+# job is done or can never run.
+lane() {
+	local i kind b left r
 	while :; do
-		left= took=
+		left=
 		for i in "${!jobs[@]}"; do
 			[ -e "$root/.job-$i" ] && continue
-			b=${jobs[$i]%% *}
-			st=$(cat "$root/.ready-$b" 2>/dev/null || true)
-			[ "$st" = failed ] && continue
-			case "${jobs[$i]}" in
-			*" debug") [ -e "$root/.debug-failed-$b" ] && continue ;;
-			esac
+			set -- ${jobs[$i]}
+			kind=$1 b=$2
+			r=0
+			runnable "$@" || r=$?
+			[ $r = 2 ] && continue
 			left=1
-			[ "$st" = ok ] && mkdir "$root/.job-$i" 2>/dev/null || continue
-			boot ${jobs[$i]}
-			took=1
-			break
+			[ $r = 0 ] || continue
+			if [ "$kind" = kdebug ] || [ "$kind" = series ]; then
+				mkdir "$root/.tree-$b" 2>/dev/null || continue
+				if ! mkdir "$root/.job-$i" 2>/dev/null; then
+					rmdir "$root/.tree-$b"
+					continue
+				fi
+				run_job "$@"
+				rmdir "$root/.tree-$b"
+			else
+				mkdir "$root/.job-$i" 2>/dev/null || continue
+				run_job "$@"
+			fi
+			continue 2
 		done
-		[ -n "$took" ] && continue
 		[ -z "$left" ] && return
 		sleep 2
 	done
 }
-# lane BASE: sets BASE up, then boots whatever is ready.
-lane() {
-	trap "[ -f '$root/.ready-$1' ] || echo failed >'$root/.ready-$1'" EXIT
-	if setup "$1"; then
-		echo ok >"$root/.ready-$1"
-	else
-		echo failed >"$root/.ready-$1"
-	fi
-	boots
-}
-rm -rf "$root"/.ready-* "$root"/.job-* "$root"/.debug-failed-*
-lane "$mainline" 2>&1 | sed -u "s/^/[1] /" &
-lane "$backport" 2>&1 | sed -u "s/^/[2] /" &
+rm -rf "$root"/.ready-* "$root"/.debug-* "$root"/.job-* "$root"/.tree-*
+lane 2>&1 | sed -u "s/^/[1] /" &
+lane 2>&1 | sed -u "s/^/[2] /" &
 wait
-rm -rf "$root"/.ready-* "$root"/.job-*
+rm -rf "$root"/.ready-* "$root"/.debug-* "$root"/.job-* "$root"/.tree-*
 
 # The mainline's results first.
 results() {

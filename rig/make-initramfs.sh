@@ -13,7 +13,7 @@ set -eu
 plan=$1 out=$2
 list=$out.list
 stock=
-[ "$(git -C "$tree" rev-list --count base..HEAD)" = 0 ] && stock=1
+[ "$(git -C "$tree" rev-list --count "base..$rev")" = 0 ] && stock=1
 series_tests=$(sed -n 's/^#series[[:space:]]\{1,\}//p' "$plan")
 
 find_prog() {
@@ -75,7 +75,7 @@ done <"$plan" >"$out.plan"
 	done
 	if grep -v '^#' "$out.plan" | awk '$4 == "/bin/linux-vmm"' | grep -q .; then
 		echo "dir /guest 0755 0 0"
-		echo "file /guest/Image $kobj/arch/arm64/boot/Image 0644 0 0"
+		echo "file /guest/Image $image 0644 0 0"
 		# Without them linux-vmm fails, saying which file is missing.
 		for f in "$build"/linux-guest/initramfs.cpio "$build"/linux-guest/*.dtb; do
 			[ -f "$f" ] && echo "file /guest/$(basename "$f") $f 0644 0 0"

@@ -34,7 +34,7 @@ case "$plan" in
    [ -f "$plan" ] || plan=$top/rig/plans/$1.plan ;;
 esac
 [ -f "$plan" ] || { echo "run-guest: no plan $1 (rig/plans/$base/$1.plan or rig/plans/$1.plan)" >&2; exit 2; }
-image=$kobj/arch/arm64/boot/Image
+[ -f "$image" ] || { echo "run-guest: no ${image#$top/}: build the kernel first (make kernel)" >&2; exit 2; }
 mkdir -p "$root/logs" "$root/results" "$build"
 if [ -n "${PART:-}" ]; then
 	run=$run.$PART
@@ -89,7 +89,7 @@ watchdog() {
 	done
 }
 
-say "booting $build_rel/$(basename "$kobj") ($(git -C "$tree" log -1 --format=%s base), $(git -C "$tree" rev-list --count base..HEAD) patch(es)) on topology $topo ($smp CPUs) with ${plan#$top/}${PART:+ (part $PART)} (limit ${limit}s)"
+say "booting $build_rel/$(basename "$kobj") ($(git -C "$tree" log -1 --format=%s base), $(git -C "$tree" rev-list --count "base..$rev") patch(es)) on topology $topo ($smp CPUs) with ${plan#$top/}${PART:+ (part $PART)} (limit ${limit}s)"
 set +e
 # QEMU's stdin: a FIFO the watchdog writes sysrq requests to (fd 3 keeps it open).
 fifo=$build/qemu-${run#$base-}.in

@@ -93,7 +93,7 @@ for t in 1 2 3 5 2n; do TOPO=$t bash "$top/rig/make-dtb.sh"; done
 # build/BASE/linux (series checks out one commit after another), so they never run at
 # once on one base; the boots load the kernel's copy (rig/common.sh, image), which the
 # per-patch builds leave alone, so they run while the series is checked.
-# A debug boot (KASAN, 1 GB) takes 250 to 280 s beside another boot, second only to the
+# A debug boot (KASAN, 1 GB) takes 250 to 375 s beside another boot, second only to the
 # two parts of the full plan (docs/figures.md).
 jobs=("setup $mainline" "setup $backport")
 for b in "$mainline" "$backport"; do

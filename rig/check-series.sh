@@ -93,23 +93,27 @@ if [ "$sparse" = 1 ] && ! [ -f "$vdir/sparse-base-$sparse_base_key" ]; then
 fi
 # image_neutral C: true when commit C changes no file the Image is built from, only
 # documents (.rst, .txt), selftests and MAINTAINERS; its build is then its parent's.
+# Renames count as a deletion and an addition, so that both paths are looked at.
 image_neutral() {
-	! git -C "$tree" diff --name-only "$1^" "$1" |
+	local files
+	files=$(git -C "$tree" diff --no-renames --name-only "$1^" "$1") || return 1
+	! printf '%s\n' "$files" |
 		grep -qvE '^(Documentation/.*[.](rst|txt)|tools/testing/selftests/.*|MAINTAINERS)$'
 }
 n=0
 prev_ok=
+built=	# the last commit built (or kept) whose build stands for the next neutral one
 for c in $commits; do
 	n=$((n + 1))
 	subject=$(git -C "$tree" log -1 --format=%s "$c")
 	key=$(echo "$(git -C "$tree" rev-parse "$c^{tree}") $env_key" | sha)
 	if kept build "$key"; then
 		result "build:$n" pass "$subject (kept)"
-		prev_ok=1
+		prev_ok=1 built=$n
 		continue
 	fi
 	if [ -n "$prev_ok" ] && image_neutral "$c"; then
-		result "build:$n" pass "$subject (no Image source changed: commit $((n - 1))'s build)"
+		result "build:$n" pass "$subject (no Image source changed: commit $built's build)"
 		keep build "$key"
 		continue
 	fi
@@ -120,7 +124,7 @@ for c in $commits; do
 	   ! grep -q 'warning:' "$logs/$base-bisect-$n.log"; then
 		result "build:$n" pass "$subject ($(( $(date +%s) - t )) s)"
 		keep build "$key"
-		prev_ok=1
+		prev_ok=1 built=$n
 	else
 		result "build:$n" fail "$subject; see ${logs#$top/}/$base-bisect-$n.log"
 		prev_ok=

@@ -17,8 +17,8 @@
 #    on neither with CHECK_DEBUG=0.
 # A base whose series is empty runs stock; a base whose setup fails is reported and the
 # other one still runs. The work runs in two lanes at once, so that both cores stay busy
-# (a guest under QEMU TCG keeps one to one and a half cores busy, a -j2 build two): lane
-# 1 sets the mainline up, lane 2 the backport; then a lane that is free takes the next
+# (a guest under QEMU TCG keeps one to one and a half cores busy, a -j2 build two): the
+# lanes start with the two setups, one each; then a lane that is free takes the next
 # job whose inputs are ready: the debug kernels and the static checks first, then the
 # boots, longest first (the job list below). The full
 # plan, the longest boot by far, runs as two boots of about the same length (split at

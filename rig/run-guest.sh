@@ -35,6 +35,10 @@ case "$plan" in
 esac
 [ -f "$plan" ] || { echo "run-guest: no plan $1 (rig/plans/$base/$1.plan or rig/plans/$1.plan)" >&2; exit 2; }
 [ -f "$image" ] || { echo "run-guest: no ${image#$top/}: build the kernel first (make kernel)" >&2; exit 2; }
+# A build by hand (or make check's per-patch builds, which this note is harmless for)
+# leaves a newer arch/arm64/boot/Image beside the copy the boots load.
+[ ! "$kobj/arch/arm64/boot/Image" -nt "$image" ] ||
+	echo "run-guest: note: ${kobj#$top/}/arch/arm64/boot/Image is newer than the copy booted; make kernel refreshes the copy" >&2
 mkdir -p "$root/logs" "$root/results" "$build"
 if [ -n "${PART:-}" ]; then
 	run=$run.$PART

@@ -19,9 +19,10 @@
  *   hops vcpu=V intervals=N maxrate=R
  *                                  the intervals with a hop inside, credited to no
  *                                  cluster; R as above (LONG_MAX: the count went back)
- *   sample vcpu=V cluster=C period=P cycles=X samples=S lost=L ns=T
+ *   sample vcpu=V cluster=C period=P cycles=X samples=S lost=L ns=T hops=H
  *                                  a sampling phase of T ns of guest time pinned to
- *                                  cluster C (-1: hopping)
+ *                                  cluster C (-1: hopping), in which linux-vmm moved
+ *                                  the vCPU's thread H times
  *   kmsg_splats N                  splats in the guest kernel's log, each also printed
  *   done                           then the verdict to the control page, and power off
  *
@@ -33,7 +34,8 @@
  * change of cluster, is reported apart (bounded by the clock only), the others are
  * attributed to their cluster.
  * Sampling: a period of PERIOD cycles, the samples counted in the mmap ring, SAMPLE_S
- * seconds with the vCPU pinned to each cluster in turn, then as long while hopping.
+ * seconds with the vCPU pinned to each cluster in turn, then as long while hopping; the
+ * hop count read around it says how often the thread was moved meanwhile.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -58,7 +60,7 @@
 #include "splat.h"
 
 #define CTRL_BASE	0x0a000000UL
-enum { CTRL_CLUSTER, CTRL_HOPS, CTRL_NR, CTRL_PIN, CTRL_VERDICT };
+enum { CTRL_CLUSTER, CTRL_HOPS, CTRL_NR, CTRL_PIN, CTRL_VERDICT, CTRL_PACE };
 #define MAX_CLUSTERS	8
 #define COUNT_S		3.0
 #define COUNT_MAX_S	15.0
@@ -168,9 +170,12 @@ static int counting(int cpu)
 		return 1;
 	}
 	/*
-	 * Longer on a slow host, until every cluster it has been on has COUNT_MIN
-	 * intervals (one the vCPU never reaches, set_pmu's, does not hold it up).
+	 * Moves paced by this vCPU's exits, so that some intervals have none inside
+	 * however slowly the host runs the guest; longer on a slow host, until every
+	 * cluster it has been on has COUNT_MIN intervals (one the vCPU never reaches,
+	 * set_pmu's, does not hold it up).
 	 */
+	ctrl_set(CTRL_PACE, 1);
 	while (now() < end || (short_of && now() < start + COUNT_MAX_S)) {
 		uint64_t h0 = ctrl_get(CTRL_HOPS), c0 = ctrl_get(CTRL_CLUSTER);
 		double t0 = now(), t1;
@@ -204,6 +209,7 @@ static int counting(int cpu)
 		if (rate > maxrate[c0])
 			maxrate[c0] = rate;
 	}
+	ctrl_set(CTRL_PACE, 0);
 	close(fd);
 	for (c = 0; c < nr_clusters; c++)
 		say("count vcpu=%d cluster=%d intervals=%ld grew=%ld cycles=%llu maxrate=%ld "
@@ -218,7 +224,7 @@ static int sampling(int cpu, int cluster)
 	size_t len = (1 + RING_PAGES) * sysconf(_SC_PAGESIZE);
 	unsigned long long samples = 0, lost = 0;
 	struct perf_event_mmap_page *pg;
-	uint64_t head, tail, cycles;
+	uint64_t head, tail, cycles, h0, h1;
 	double start, end;
 	char *data;
 	int fd;
@@ -236,12 +242,14 @@ static int sampling(int cpu, int cluster)
 	}
 	ctrl_set(CTRL_PIN, cluster < 0 ? ~0ULL : (uint64_t)cluster);
 	ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+	h0 = ctrl_get(CTRL_HOPS);
 	start = now();
 	ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
 	end = start + SAMPLE_S;
 	while (now() < end)
 		spin(SPIN);
 	ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+	h1 = ctrl_get(CTRL_HOPS);
 	end = now();
 	cycles = count_of(fd);
 	ctrl_set(CTRL_PIN, ~0ULL);
@@ -272,9 +280,9 @@ static int sampling(int cpu, int cluster)
 		}
 		tail += h.size;
 	}
-	say("sample vcpu=%d cluster=%d period=%llu cycles=%llu samples=%llu lost=%llu ns=%llu",
-	    cpu, cluster, PERIOD, (unsigned long long)cycles, samples, lost,
-	    (unsigned long long)((end - start) * 1e9));
+	say("sample vcpu=%d cluster=%d period=%llu cycles=%llu samples=%llu lost=%llu ns=%llu "
+	    "hops=%llu", cpu, cluster, PERIOD, (unsigned long long)cycles, samples, lost,
+	    (unsigned long long)((end - start) * 1e9), (unsigned long long)(h1 - h0));
 	munmap(pg, len);
 	close(fd);
 	return 0;

@@ -30,7 +30,8 @@
  *                 cycles per ns of the phase (a counter that counts part of the time;
  *                 see MIN_RATE), the hopping phase at least 6/10 of the slowest pinned
  *                 one's rate (HOP_SHARE: a hand-over that loses cycles); none lost in
- *                 the ring; the control's first cluster counted. --exact-samples is for
+ *                 the ring; the control's first cluster counted; no pinned phase moved
+ *                 and, with the hopper on, every hopping one moved. --exact-samples is for
  *                 QEMU -icount: without it QEMU raises the overflow interrupt from a
  *                 timer on the real-time clock, which lags by more than a period when
  *                 the machine is loaded, and the guest's perf then counts one sample
@@ -57,6 +58,8 @@
  *   0x10 R  the number of clusters
  *   0x18 W  pin this vCPU's thread to cluster N; ~0: the hopper moves it again
  *   0x20 W  the guest's verdict, before it powers off (0: its /init saw no error)
+ *   0x28 W  1: the hopper moves this vCPU's thread only after HOP_EXITS exits since
+ *           its last move (the guest counts intervals meanwhile); 0: on the timer alone
  *
  * --pmu off|default|set_pmu|fixed: no vPMU, KVM's default PMU (the first cluster's: the
  * VM is made on its first CPU), KVM_ARM_VCPU_PMU_V3_SET_PMU to the first cluster's PMU
@@ -64,7 +67,8 @@
  * counted; the clusters it does not run on are left out of the verdicts), or
  * KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY. Every vCPU thread starts on the first
  * cluster; --hop-ms MIN-MAX: the hopper moves every unpinned vCPU thread to a CPU of
- * another cluster every MIN to MAX ms (seeded, --seed; 0-0: no hopper). --brief leaves
+ * another cluster every MIN to MAX ms (seeded, --seed; 0-0: no hopper; paced by the
+ * vCPU's exits where the guest asks, 0x28). --brief leaves
  * the guest's boot log out of the output (its splats and what its /init says stay).
  * --hogs N: N host threads spin meanwhile, so that the vCPU threads are descheduled now
  * and then, as on a busy host. Exit: 0 pass, 1 a failed result (a KVM_RUN error while
@@ -116,7 +120,7 @@
 #define INT_TX		(1U << 5)
 
 enum { CTRL_CLUSTER = 0x00, CTRL_HOPS = 0x08, CTRL_NR = 0x10, CTRL_PIN = 0x18,
-       CTRL_VERDICT = 0x20 };
+       CTRL_VERDICT = 0x20, CTRL_PACE = 0x28 };
 
 enum lg_pmu { LG_OFF, LG_DEFAULT, LG_SET_PMU, LG_FIXED };
 static const char *const pmu_names[] = { "off", "default", "set_pmu", "fixed" };
@@ -130,6 +134,9 @@ struct lg_vcpu {
 	int pinned;		/* the cluster the guest pinned it to, or -1 */
 	int cur;		/* the cluster it was put on last */
 	long hops;
+	int pace;		/* CTRL_PACE */
+	long exits_at_hop;	/* exits, when the hopper moved it last */
+	_Atomic long exits;	/* MMIO exits its thread has answered */
 	_Atomic long refusals;	/* KVM_EXIT_FAIL_ENTRY, CPU_UNSUPPORTED (set_pmu) */
 };
 
@@ -141,6 +148,8 @@ static struct {
 } lg;
 
 static pthread_mutex_t hop_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Whether the hopper runs (more than one cluster, --hop-ms not 0-0). */
+static int hopper_on;
 static _Atomic int stopping;
 /* How the guest ended: 0 running, else KVM_SYSTEM_EVENT_* or -1 (a vCPU failed). */
 static _Atomic int ended;
@@ -155,7 +164,7 @@ static struct {
 } uart;
 
 struct cell { long intervals, grew, maxrate, back; unsigned long long cycles; };
-struct samp { unsigned long long period, cycles, samples, lost, ns; int seen; };
+struct samp { unsigned long long period, cycles, samples, lost, ns, hops; int seen; };
 struct hopped { long intervals, maxrate; int seen; };
 static struct {
 	int start, pmu_seen, open_seen, open_err, done, splats, kmsg_splats;
@@ -380,8 +389,8 @@ static void guest_says(const char *s)
 		if (rate > seen.hops[v].maxrate)
 			seen.hops[v].maxrate = rate;
 	} else if (sscanf(s, "sample vcpu=%d cluster=%d period=%llu cycles=%llu samples=%llu "
-			  "lost=%llu ns=%llu", &v, &c, &sm.period, &sm.cycles, &sm.samples,
-			  &sm.lost, &sm.ns) == 7 && v >= 0 && v < lg.nr) {
+			  "lost=%llu ns=%llu hops=%llu", &v, &c, &sm.period, &sm.cycles,
+			  &sm.samples, &sm.lost, &sm.ns, &sm.hops) == 8 && v >= 0 && v < lg.nr) {
 		sm.seen = 1;
 		if (c == -1)
 			seen.hopping[v] = sm;
@@ -503,6 +512,10 @@ static uint64_t ctrl_access(struct lg_vcpu *vc, uint64_t off, int write, uint64_
 		if (write)
 			verdict = val;
 		break;
+	case CTRL_PACE:
+		if (write)
+			vc->pace = !!val;
+		break;
 	default:
 		printf("# vCPU %d: %s of the control page at %#llx: no such register\n",
 		       vc->idx, write ? "store" : "load", (unsigned long long)off);
@@ -510,6 +523,18 @@ static uint64_t ctrl_access(struct lg_vcpu *vc, uint64_t off, int write, uint64_
 	pthread_mutex_unlock(&hop_lock);
 	return ret;
 }
+
+/*
+ * While the guest counts intervals (CTRL_PACE 1), the hopper moves a vCPU's thread
+ * again only once the thread has answered this many MMIO exits since its last move,
+ * whatever the timer says. An interval makes four (the control page read twice before
+ * its work and twice after), so at least one whole interval falls between two moves
+ * however slowly the host runs the guest. On the timer alone, a host slow enough that
+ * an interval outlasts 2 to 10 ms put a move inside nearly every interval and left
+ * clusters without the intervals a verdict needs (2 to 4 in 15 s of counting, beside
+ * 106 to 224 intervals with a move inside).
+ */
+#define HOP_EXITS	8
 
 struct hop_args { int min_ms, max_ms; unsigned int seed; };
 
@@ -529,12 +554,14 @@ static void *hopper(void *arg)
 			struct lg_vcpu *vc = &lg.vcpu[i];
 			pid_t tid = vc->tid;
 
-			if (vc->pinned >= 0 || !tid)
+			if (vc->pinned >= 0 || !tid ||
+			    (vc->pace && vc->exits - vc->exits_at_hop < HOP_EXITS))
 				continue;
 			/* Another cluster than the one the thread was put on last. */
 			c = (vc->cur + 1 + rnd(&s) % (nr_pmus - 1)) % nr_pmus;
 			/* Counted first: a guest that sees the count unchanged saw no move. */
 			vc->hops++;
+			vc->exits_at_hop = vc->exits;
 			vc->cur = c;
 			move_tid(tid, c);
 		}
@@ -592,6 +619,7 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_MMIO: {
 			uint64_t a = r->mmio.phys_addr, val = 0;
 
+			vc->exits++;
 			memcpy(&val, r->mmio.data, r->mmio.len <= 8 ? r->mmio.len : 8);
 			if (a >= UART_BASE && a < UART_BASE + PAGE)
 				val = uart_access(a - UART_BASE, r->mmio.is_write, val);
@@ -713,7 +741,7 @@ static const char *const result_names[] = {
 
 static void result(const char *name, int ok, const char *fmt, ...)
 {
-	char detail[512] = "";
+	char detail[768] = "";
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -783,6 +811,25 @@ static int probed_counters(void)
 static int runs_on(int c)
 {
 	return lg.pmu != LG_SET_PMU || c == 0;
+}
+
+/*
+ * "; counted/intervals per vCPU and cluster, moves: v0 52/52 40/40 0/0 m150, v1 ...":
+ * the counting phase's figures in one line.
+ */
+static void pairs_detail(char *buf, size_t len)
+{
+	size_t n = snprintf(buf, len, "; counted/intervals per vCPU and cluster, moves:");
+	int v, c;
+
+	for (v = 0; v < lg.nr && n < len; v++) {
+		n += snprintf(buf + n, len - n, "%s v%d", v ? "," : "", v);
+		for (c = 0; c < nr_pmus && n < len; c++)
+			n += snprintf(buf + n, len - n, " %ld/%ld", seen.count[v][c].grew,
+				      seen.count[v][c].intervals);
+		if (n < len)
+			n += snprintf(buf + n, len - n, " m%ld", lg.vcpu[v].hops);
+	}
 }
 
 static void verdict_of(int expect_stop)
@@ -856,6 +903,7 @@ static void verdict_of(int expect_stop)
 		 * counted in every interval, in none, in some; and faster than the clock.
 		 */
 		long few = 0, all = 0, none = 0, some = 0, none_first = 0, all_other = 0;
+		char pd[256] = "";
 		long fast = 0, pairs = 0, hop_fast = 0, hop_missing = 0;
 
 		for (v = 0; v < lg.nr; v++) {
@@ -897,6 +945,12 @@ static void verdict_of(int expect_stop)
 			}
 		}
 		fast += hop_fast;
+		/*
+		 * A failing verdict carries the pairs and the moves, so that make check's
+		 * summary alone says what went wrong.
+		 */
+		if (!expect_stop && (few || fast || all != pairs))
+			pairs_detail(pd, sizeof(pd));
 		if (hop_missing)
 			result(expect_stop ? "stop_seen" : "counting", 0, "%ld vCPU(s) did not report "
 			       "their intervals", hop_missing);
@@ -905,10 +959,10 @@ static void verdict_of(int expect_stop)
 			       (lg.pmu != LG_SET_PMU || nr_pmus < 2 || refusals),
 			       "%ld (vCPU, cluster) pairs counted in every interval of %ld; %ld "
 			       "with fewer than %d intervals; %ld (pairs, or vCPUs over their "
-			       "hops) faster than %d cycles per 1000 ns or going back%s", all,
+			       "hops) faster than %d cycles per 1000 ns or going back%s%s", all,
 			       pairs, few, MIN_INTERVALS, fast, MAX_RATE,
 			       lg.pmu == LG_SET_PMU && nr_pmus > 1 && !refusals ?
-			       "; set_pmu never refused" : "");
+			       "; set_pmu never refused" : "", pd);
 		else if (nr_pmus < 2)
 			result("stop_seen", -1, "one cluster: nowhere for the counter to stop");
 		else
@@ -920,7 +974,7 @@ static void verdict_of(int expect_stop)
 	}
 
 	if (with_pmu) {
-		long bad = 0, missing = 0, zero = 0, zero_first = 0, slow_hops = 0;
+		long bad = 0, missing = 0, zero = 0, zero_first = 0, slow_hops = 0, moves_off = 0;
 
 		for (v = 0; v < lg.nr; v++) {
 			double slowest = 0;
@@ -957,6 +1011,15 @@ static void verdict_of(int expect_stop)
 					       "its slowest pinned phase's %.3f\n", v,
 					       (double)sm->cycles / sm->ns, HOP_SHARE, slowest);
 				}
+				/*
+				 * A pinned phase is never moved; the hopping one is, when
+				 * the hopper runs (else it tested no hand-over).
+				 */
+				if (c < nr_pmus ? sm->hops != 0 : hopper_on && !sm->hops) {
+					moves_off++;
+					printf("# vCPU %d %s: moved %llu times\n", v,
+					       c < nr_pmus ? "pinned" : "hopping", sm->hops);
+				}
 				if (!ok || !sm->cycles) {
 					if (c < nr_pmus)
 						printf("# vCPU %d on cluster %d:", v, c);
@@ -970,13 +1033,14 @@ static void verdict_of(int expect_stop)
 		}
 		/* The default PMU's control counts nothing on the other clusters: that is seen. */
 		result("sampling", !bad && !missing && (expect_stop ? !zero_first : !zero) &&
-		       !slow_hops,
+		       !slow_hops && !moves_off,
 		       "%ld phases with samples off their cycles (%s), %ld phases not run, %ld "
 		       "phases without cycles%s, %ld hopping phases slower than %d/10 of the "
-		       "pinned ones", bad, exact ? "exact: within one, and at least 0.25 cycles "
-		       "per ns" : "at most one more than the periods, at least one", missing,
-		       zero, zero_first ? " (on the control's first cluster)" : "", slow_hops,
-		       HOP_SHARE);
+		       "pinned ones, %ld phases moved when pinned or never when hopping", bad,
+		       exact ? "exact: within one, and at least 0.25 cycles per ns" :
+		       "at most one more than the periods, at least one", missing, zero,
+		       zero_first ? " (on the control's first cluster)" : "", slow_hops,
+		       HOP_SHARE, moves_off);
 	} else {
 		result("sampling", -1, "no vPMU");
 	}
@@ -1129,8 +1193,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < lg.nr; i++)
 		if (pthread_create(&lg.vcpu[i].th, NULL, vcpu_thread, &lg.vcpu[i]))
 			die("pthread_create");
-	if (nr_pmus > 1 && hop.max_ms > 0 &&
-	    pthread_create(&hop_th, NULL, hopper, &hop))
+	hopper_on = nr_pmus > 1 && hop.max_ms > 0;
+	if (hopper_on && pthread_create(&hop_th, NULL, hopper, &hop))
 		die("pthread_create");
 	for (i = 0; i < hogs; i++)
 		if (pthread_create(&hog_th[i], NULL, hog, NULL))
@@ -1147,7 +1211,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < lg.nr; i++)
 		pthread_join(lg.vcpu[i].th, NULL);
-	if (nr_pmus > 1 && hop.max_ms > 0)
+	if (hopper_on)
 		pthread_join(hop_th, NULL);
 	for (i = 0; i < hogs; i++)
 		pthread_join(hog_th[i], NULL);

@@ -28,7 +28,8 @@
  *
  * One worker per guest CPU, each pinned to its CPU, so "vcpu=V" is the vCPU it ran on.
  * Counting: COUNT_S seconds (longer, up to COUNT_MAX_S, until every cluster it has been
- * on has COUNT_MIN of them) of intervals of a little work, each read around with the
+ * on has COUNT_MIN of them, and UNPACED_S after linux-vmm stops pacing its moves by the
+ * vCPU's reads once they have) of intervals of a little work, each read around with the
  * event's count and, through linux-vmm's control page (mapped from /dev/mem), the hop
  * count and the cluster of the vCPU's thread; an interval with a hop inside it, or a
  * change of cluster, is reported apart (bounded by the clock only), the others are
@@ -65,6 +66,7 @@ enum { CTRL_CLUSTER, CTRL_HOPS, CTRL_NR, CTRL_PIN, CTRL_VERDICT, CTRL_PACE };
 #define COUNT_S		3.0
 #define COUNT_MAX_S	15.0
 #define COUNT_MIN	20
+#define UNPACED_S	1.0
 #define SAMPLE_S	1.5
 #define PERIOD		5000000ULL
 #define RING_PAGES	64
@@ -162,21 +164,24 @@ static int counting(int cpu)
 	long maxrate[MAX_CLUSTERS] = { 0 }, back[MAX_CLUSTERS] = { 0 };
 	long hop_intervals = 0, hop_maxrate = 0;
 	unsigned long long cycles[MAX_CLUSTERS] = { 0 };
-	double start = now(), end = start + COUNT_S;
-	int fd = cycles_event(0, 0), c, short_of = 0;
+	double start = now(), end = start + COUNT_S, unpaced = 0;
+	int fd = cycles_event(0, 0), c, short_of = 0, paced = 1, seen = 0;
 
 	if (fd < 0) {
 		say("vcpu %d: perf_event_open: %s", cpu, strerror(errno));
 		return 1;
 	}
 	/*
-	 * Moves paced by this vCPU's exits, so that some intervals have none inside
-	 * however slowly the host runs the guest; longer on a slow host, until every
-	 * cluster it has been on has COUNT_MIN intervals (one the vCPU never reaches,
-	 * set_pmu's, does not hold it up).
+	 * Moves paced by this vCPU's reads of the hop count while a cluster it has been
+	 * on has fewer than COUNT_MIN intervals, so that some intervals have none inside
+	 * however slowly the host runs the guest; then on the timer alone, which may put
+	 * several inside one interval, for UNPACED_S at least. Longer on a slow host, up
+	 * to COUNT_MAX_S (a cluster the vCPU never reaches, set_pmu's, does not hold it
+	 * up).
 	 */
 	ctrl_set(CTRL_PACE, 1);
-	while (now() < end || (short_of && now() < start + COUNT_MAX_S)) {
+	while ((now() < end || paced || now() < unpaced + UNPACED_S) &&
+	       now() < start + COUNT_MAX_S) {
 		uint64_t h0 = ctrl_get(CTRL_HOPS), c0 = ctrl_get(CTRL_CLUSTER);
 		double t0 = now(), t1;
 		uint64_t v0 = count_of(fd), v1, c1, h1;
@@ -199,10 +204,18 @@ static int counting(int cpu)
 				hop_maxrate = v1 < v0 ? LONG_MAX : rate;
 			continue;
 		}
-		if (++intervals[c0] == 1)
+		if (++intervals[c0] == 1) {
 			short_of++;
+			seen++;
+		}
 		if (intervals[c0] == COUNT_MIN)
 			short_of--;
+		if (paced != (short_of || !seen)) {
+			paced = !paced;
+			ctrl_set(CTRL_PACE, paced);
+			if (!paced)
+				unpaced = now();
+		}
 		grew[c0] += v1 > v0;
 		back[c0] += v1 < v0;
 		cycles[c0] += v1 - v0;

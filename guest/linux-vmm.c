@@ -19,6 +19,7 @@
  *                 (credited to no cluster) included, counted faster than QEMU's 1 GHz
  *                 cycle counter allows (1.25 cycles per ns of guest time: more is a
  *                 count added twice; a board's counter would need its own bound); with
+ *                 the hopper on, every vCPU had intervals with a move inside; with
  *                 set_pmu, KVM refused the other clusters (--expect-stop: stop_seen, the
  *                 control for --pmu default: passes only if on every cluster but the
  *                 first no interval counted)
@@ -31,7 +32,8 @@
  *                 see MIN_RATE), the hopping phase at least 6/10 of the slowest pinned
  *                 one's rate (HOP_SHARE: a hand-over that loses cycles); none lost in
  *                 the ring; the control's first cluster counted; no pinned phase moved
- *                 and, with the hopper on, every hopping one moved. --exact-samples is for
+ *                 and, with the hopper on (--hop-ms below 500), every hopping one
+ *                 moved. --exact-samples is for
  *                 QEMU -icount: without it QEMU raises the overflow interrupt from a
  *                 timer on the real-time clock, which lags by more than a period when
  *                 the machine is loaded, and the guest's perf then counts one sample
@@ -58,8 +60,9 @@
  *   0x10 R  the number of clusters
  *   0x18 W  pin this vCPU's thread to cluster N; ~0: the hopper moves it again
  *   0x20 W  the guest's verdict, before it powers off (0: its /init saw no error)
- *   0x28 W  1: the hopper moves this vCPU's thread only after HOP_EXITS exits since
- *           its last move (the guest counts intervals meanwhile); 0: on the timer alone
+ *   0x28 W  1: the hopper moves this vCPU's thread only after HOP_READS reads of 0x08
+ *           since its last move (the guest counts intervals meanwhile); 0: on the timer
+ *           alone
  *
  * --pmu off|default|set_pmu|fixed: no vPMU, KVM's default PMU (the first cluster's: the
  * VM is made on its first CPU), KVM_ARM_VCPU_PMU_V3_SET_PMU to the first cluster's PMU
@@ -68,7 +71,7 @@
  * KVM_ARM_VCPU_PMU_V3_FIXED_COUNTERS_ONLY. Every vCPU thread starts on the first
  * cluster; --hop-ms MIN-MAX: the hopper moves every unpinned vCPU thread to a CPU of
  * another cluster every MIN to MAX ms (seeded, --seed; 0-0: no hopper; paced by the
- * vCPU's exits where the guest asks, 0x28). --brief leaves
+ * vCPU's reads where the guest asks, 0x28). --brief leaves
  * the guest's boot log out of the output (its splats and what its /init says stay).
  * --hogs N: N host threads spin meanwhile, so that the vCPU threads are descheduled now
  * and then, as on a busy host. Exit: 0 pass, 1 a failed result (a KVM_RUN error while
@@ -135,8 +138,8 @@ struct lg_vcpu {
 	int cur;		/* the cluster it was put on last */
 	long hops;
 	int pace;		/* CTRL_PACE */
-	long exits_at_hop;	/* exits, when the hopper moved it last */
-	_Atomic long exits;	/* MMIO exits its thread has answered */
+	long reads;		/* reads of CTRL_HOPS answered */
+	long reads_at_hop;	/* reads, when the hopper moved it last */
 	_Atomic long refusals;	/* KVM_EXIT_FAIL_ENTRY, CPU_UNSUPPORTED (set_pmu) */
 };
 
@@ -148,8 +151,8 @@ static struct {
 } lg;
 
 static pthread_mutex_t hop_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Whether the hopper runs (more than one cluster, --hop-ms not 0-0). */
-static int hopper_on;
+/* Whether the hopper runs (more than one cluster, --hop-ms not 0-0), and how often. */
+static int hopper_on, hop_max_ms;
 static _Atomic int stopping;
 /* How the guest ended: 0 running, else KVM_SYSTEM_EVENT_* or -1 (a vCPU failed). */
 static _Atomic int ended;
@@ -494,6 +497,7 @@ static uint64_t ctrl_access(struct lg_vcpu *vc, uint64_t off, int write, uint64_
 		break;
 	case CTRL_HOPS:
 		ret = vc->hops;
+		vc->reads++;
 		break;
 	case CTRL_NR:
 		ret = nr_pmus;
@@ -525,16 +529,16 @@ static uint64_t ctrl_access(struct lg_vcpu *vc, uint64_t off, int write, uint64_
 }
 
 /*
- * While the guest counts intervals (CTRL_PACE 1), the hopper moves a vCPU's thread
- * again only once the thread has answered this many MMIO exits since its last move,
- * whatever the timer says. An interval makes four (the control page read twice before
- * its work and twice after), so at least one whole interval falls between two moves
- * however slowly the host runs the guest. On the timer alone, a host slow enough that
- * an interval outlasts 2 to 10 ms put a move inside nearly every interval and left
- * clusters without the intervals a verdict needs (2 to 4 in 15 s of counting, beside
- * 106 to 224 intervals with a move inside).
+ * While the guest asks (CTRL_PACE 1), the hopper moves a vCPU's thread again only once
+ * its thread has answered this many reads of CTRL_HOPS since its last move, whatever
+ * the timer says. The guest's counting interval reads it first and last, so three
+ * reads after a move hold a first and a last one in that order: one whole interval
+ * falls between two moves however slowly the host runs the guest. On the timer alone,
+ * a host slow enough that an interval outlasts 2 to 10 ms put a move inside nearly
+ * every interval and left clusters without the intervals a verdict needs (2 to 4 in
+ * 15 s of counting, beside 106 to 224 intervals with a move inside).
  */
-#define HOP_EXITS	8
+#define HOP_READS	3
 
 struct hop_args { int min_ms, max_ms; unsigned int seed; };
 
@@ -555,13 +559,13 @@ static void *hopper(void *arg)
 			pid_t tid = vc->tid;
 
 			if (vc->pinned >= 0 || !tid ||
-			    (vc->pace && vc->exits - vc->exits_at_hop < HOP_EXITS))
+			    (vc->pace && vc->reads - vc->reads_at_hop < HOP_READS))
 				continue;
 			/* Another cluster than the one the thread was put on last. */
 			c = (vc->cur + 1 + rnd(&s) % (nr_pmus - 1)) % nr_pmus;
 			/* Counted first: a guest that sees the count unchanged saw no move. */
 			vc->hops++;
-			vc->exits_at_hop = vc->exits;
+			vc->reads_at_hop = vc->reads;
 			vc->cur = c;
 			move_tid(tid, c);
 		}
@@ -619,7 +623,6 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_MMIO: {
 			uint64_t a = r->mmio.phys_addr, val = 0;
 
-			vc->exits++;
 			memcpy(&val, r->mmio.data, r->mmio.len <= 8 ? r->mmio.len : 8);
 			if (a >= UART_BASE && a < UART_BASE + PAGE)
 				val = uart_access(a - UART_BASE, r->mmio.is_write, val);
@@ -741,7 +744,7 @@ static const char *const result_names[] = {
 
 static void result(const char *name, int ok, const char *fmt, ...)
 {
-	char detail[768] = "";
+	char detail[2048] = "";
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -814,12 +817,13 @@ static int runs_on(int c)
 }
 
 /*
- * "; counted/intervals per vCPU and cluster, moves: v0 52/52 40/40 0/0 m150, v1 ...":
- * the counting phase's figures in one line.
+ * "; per vCPU, counted/intervals on each cluster, intervals with a move inside, moves
+ * in all: v0 52/52 40/40 h35 m2833, v1 ...": the counting phase's figures in one line.
  */
 static void pairs_detail(char *buf, size_t len)
 {
-	size_t n = snprintf(buf, len, "; counted/intervals per vCPU and cluster, moves:");
+	size_t n = snprintf(buf, len, "; per vCPU, counted/intervals on each cluster, "
+			    "intervals with a move inside, moves in all:");
 	int v, c;
 
 	for (v = 0; v < lg.nr && n < len; v++) {
@@ -828,7 +832,8 @@ static void pairs_detail(char *buf, size_t len)
 			n += snprintf(buf + n, len - n, " %ld/%ld", seen.count[v][c].grew,
 				      seen.count[v][c].intervals);
 		if (n < len)
-			n += snprintf(buf + n, len - n, " m%ld", lg.vcpu[v].hops);
+			n += snprintf(buf + n, len - n, " h%ld m%ld", seen.hops[v].intervals,
+				      lg.vcpu[v].hops);
 	}
 }
 
@@ -903,14 +908,16 @@ static void verdict_of(int expect_stop)
 		 * counted in every interval, in none, in some; and faster than the clock.
 		 */
 		long few = 0, all = 0, none = 0, some = 0, none_first = 0, all_other = 0;
-		char pd[256] = "";
-		long fast = 0, pairs = 0, hop_fast = 0, hop_missing = 0;
+		char pd[LG_VCPUS * (MAX_PMUS + 2) * 24 + 128] = "";
+		long fast = 0, pairs = 0, hop_fast = 0, hop_missing = 0, unmoved = 0;
 
 		for (v = 0; v < lg.nr; v++) {
 			struct hopped *h = &seen.hops[v];
 
 			hop_missing += !h->seen;
 			hop_fast += h->maxrate > MAX_RATE;
+			/* The hand-over is what the counting phase is for. */
+			unmoved += hopper_on && h->seen && !h->intervals;
 			printf("# vCPU %d: %ld intervals with a hop inside, at most %ld cycles per "
 			       "1000 ns%s\n", v, h->intervals, h->maxrate,
 			       h->maxrate == LONG_MAX ? " (the count went back)" : "");
@@ -949,18 +956,19 @@ static void verdict_of(int expect_stop)
 		 * A failing verdict carries the pairs and the moves, so that make check's
 		 * summary alone says what went wrong.
 		 */
-		if (!expect_stop && (few || fast || all != pairs))
+		if (!expect_stop && (few || fast || all != pairs || unmoved))
 			pairs_detail(pd, sizeof(pd));
 		if (hop_missing)
 			result(expect_stop ? "stop_seen" : "counting", 0, "%ld vCPU(s) did not report "
 			       "their intervals", hop_missing);
 		else if (!expect_stop)
-			result("counting", !few && !fast && all == pairs && pairs &&
+			result("counting", !few && !fast && all == pairs && pairs && !unmoved &&
 			       (lg.pmu != LG_SET_PMU || nr_pmus < 2 || refusals),
 			       "%ld (vCPU, cluster) pairs counted in every interval of %ld; %ld "
 			       "with fewer than %d intervals; %ld (pairs, or vCPUs over their "
-			       "hops) faster than %d cycles per 1000 ns or going back%s%s", all,
-			       pairs, few, MIN_INTERVALS, fast, MAX_RATE,
+			       "hops) faster than %d cycles per 1000 ns or going back; %ld "
+			       "vCPUs without a move inside an interval%s%s", all,
+			       pairs, few, MIN_INTERVALS, fast, MAX_RATE, unmoved,
 			       lg.pmu == LG_SET_PMU && nr_pmus > 1 && !refusals ?
 			       "; set_pmu never refused" : "", pd);
 		else if (nr_pmus < 2)
@@ -1012,10 +1020,13 @@ static void verdict_of(int expect_stop)
 					       (double)sm->cycles / sm->ns, HOP_SHARE, slowest);
 				}
 				/*
-				 * A pinned phase is never moved; the hopping one is, when
-				 * the hopper runs (else it tested no hand-over).
+				 * The hopping phase is moved when the hopper runs often
+				 * enough to move it in SAMPLE_S (else it saw no hand-over,
+				 * or, with set_pmu, no refusal). A pinned one is never
+				 * moved: that checks this program, not KVM.
 				 */
-				if (c < nr_pmus ? sm->hops != 0 : hopper_on && !sm->hops) {
+				if (c < nr_pmus ? sm->hops != 0 :
+				    hopper_on && hop_max_ms < 500 && !sm->hops) {
 					moves_off++;
 					printf("# vCPU %d %s: moved %llu times\n", v,
 					       c < nr_pmus ? "pinned" : "hopping", sm->hops);
@@ -1194,6 +1205,7 @@ int main(int argc, char **argv)
 		if (pthread_create(&lg.vcpu[i].th, NULL, vcpu_thread, &lg.vcpu[i]))
 			die("pthread_create");
 	hopper_on = nr_pmus > 1 && hop.max_ms > 0;
+	hop_max_ms = hop.max_ms;
 	if (hopper_on && pthread_create(&hop_th, NULL, hopper, &hop))
 		die("pthread_create");
 	for (i = 0; i < hogs; i++)

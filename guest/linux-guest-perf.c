@@ -254,8 +254,9 @@ static int sampling(int cpu, int cluster)
 		return 1;
 	}
 	ctrl_set(CTRL_PIN, cluster < 0 ? ~0ULL : (uint64_t)cluster);
-	ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+	/* Read before the reset: no exit to linux-vmm between the reset and the enable. */
 	h0 = ctrl_get(CTRL_HOPS);
+	ioctl(fd, PERF_EVENT_IOC_RESET, 0);
 	start = now();
 	ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
 	end = start + SAMPLE_S;

@@ -151,8 +151,8 @@ static struct {
 } lg;
 
 static pthread_mutex_t hop_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Whether the hopper runs (more than one cluster, --hop-ms not 0-0), and how often. */
-static int hopper_on, hop_max_ms;
+/* --hop-ms MIN-MAX and --seed. */
+static struct hop_args { int min_ms, max_ms; unsigned int seed; } hop = { 2, 10, 0 };
 static _Atomic int stopping;
 /* How the guest ended: 0 running, else KVM_SYSTEM_EVENT_* or -1 (a vCPU failed). */
 static _Atomic int ended;
@@ -540,7 +540,11 @@ static uint64_t ctrl_access(struct lg_vcpu *vc, uint64_t off, int write, uint64_
  */
 #define HOP_READS	3
 
-struct hop_args { int min_ms, max_ms; unsigned int seed; };
+/* Whether the hopper runs: more than one cluster, and --hop-ms not 0-0. */
+static int hopper_on(void)
+{
+	return nr_pmus > 1 && hop.max_ms > 0;
+}
 
 static void *hopper(void *arg)
 {
@@ -917,7 +921,7 @@ static void verdict_of(int expect_stop)
 			hop_missing += !h->seen;
 			hop_fast += h->maxrate > MAX_RATE;
 			/* The hand-over is what the counting phase is for. */
-			unmoved += hopper_on && h->seen && !h->intervals;
+			unmoved += hopper_on() && h->seen && !h->intervals;
 			printf("# vCPU %d: %ld intervals with a hop inside, at most %ld cycles per "
 			       "1000 ns%s\n", v, h->intervals, h->maxrate,
 			       h->maxrate == LONG_MAX ? " (the count went back)" : "");
@@ -1026,7 +1030,7 @@ static void verdict_of(int expect_stop)
 				 * moved: that checks this program, not KVM.
 				 */
 				if (c < nr_pmus ? sm->hops != 0 :
-				    hopper_on && hop_max_ms < 500 && !sm->hops) {
+				    hopper_on() && hop.max_ms < 500 && !sm->hops) {
 					moves_off++;
 					printf("# vCPU %d %s: moved %llu times\n", v,
 					       c < nr_pmus ? "pinned" : "hopping", sm->hops);
@@ -1105,7 +1109,6 @@ int main(int argc, char **argv)
 	const char *kernel = "/guest/Image", *initrd = "/guest/initramfs.cpio";
 	char dtb_default[64];
 	const char *dtb = NULL;
-	struct hop_args hop = { 2, 10, 0 };
 	int timeout = 240, expect_stop = 0, o, i, vcpus = 2, hogs = 0;
 	char junk, *end;
 	pthread_t hop_th, hog_th[MAX_HOGS];
@@ -1204,9 +1207,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < lg.nr; i++)
 		if (pthread_create(&lg.vcpu[i].th, NULL, vcpu_thread, &lg.vcpu[i]))
 			die("pthread_create");
-	hopper_on = nr_pmus > 1 && hop.max_ms > 0;
-	hop_max_ms = hop.max_ms;
-	if (hopper_on && pthread_create(&hop_th, NULL, hopper, &hop))
+	if (hopper_on() && pthread_create(&hop_th, NULL, hopper, &hop))
 		die("pthread_create");
 	for (i = 0; i < hogs; i++)
 		if (pthread_create(&hog_th[i], NULL, hog, NULL))
@@ -1223,7 +1224,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < lg.nr; i++)
 		pthread_join(lg.vcpu[i].th, NULL);
-	if (hopper_on)
+	if (hopper_on())
 		pthread_join(hop_th, NULL);
 	for (i = 0; i < hogs; i++)
 		pthread_join(hog_th[i], NULL);
